@@ -1,0 +1,5 @@
+//! diplograph: facts extracted from news articles in, a durable typed property graph
+//! of diplomatic events out, and a read-only openCypher subset to ask it questions.
+
+pub mod model;
+pub mod store;

@@ -1,0 +1,193 @@
+//! The types every stage shares: property values, stored node and edge records,
+//! and the name normalisation that decides entity identity.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// Internal node number: dense, big-endian in keys, never shown as a node's `id`.
+pub type NodeId = u64;
+/// Internal edge number.
+pub type EdgeId = u64;
+
+/// A property value as stored and as queries see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, for `--format json`, dumps and `show`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::Map(map) => serde_json::Value::Object(
+                map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+            ),
+        }
+    }
+
+    /// A JSON value as a property value (integers stay integers).
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(map) => Value::Map(
+                map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect(),
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Cypher-literal style, as the table output shows values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => write!(f, "null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{}", format_float(*x)),
+            Value::Str(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            Value::List(items) => {
+                write!(f, "[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                write!(f, "]")
+            }
+            Value::Map(map) => {
+                write!(f, "{{")?;
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                write!(f, "}}")
+            }
+        }
+    }
+}
+
+/// Floats print with a decimal point so they never read as integers (`1.0`, not `1`).
+pub fn format_float(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".to_string()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else if x == x.trunc() && x.abs() < 1e16 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+pub type Properties = BTreeMap<String, Value>;
+
+/// A stored node: its labels and properties.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeRecord {
+    pub labels: Vec<String>,
+    pub props: Properties,
+}
+
+impl NodeRecord {
+    pub fn has_label(&self, label: &str) -> bool {
+        self.labels.iter().any(|l| l == label)
+    }
+
+    /// The stable string `id` property, if the node has one.
+    pub fn key(&self) -> Option<&str> {
+        self.props.get("id").and_then(Value::as_str)
+    }
+}
+
+/// A stored, directed edge.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EdgeRecord {
+    pub edge_type: String,
+    pub src: NodeId,
+    pub dst: NodeId,
+    pub props: Properties,
+}
+
+/// The entity kinds an input record may declare.
+pub const ENTITY_KINDS: [&str; 5] = ["Person", "Country", "Organization", "Place", "Item"];
+
+/// Normalises a name for identity: Unicode NFC, case folded, hyphens and runs of
+/// whitespace collapsed to one space, trimmed. "Kim Jong-un" and "kim  jong un" agree.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_space = false;
+    for ch in name.nfc().flat_map(char::to_lowercase) {
+        if ch.is_whitespace() || is_hyphen(ch) {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn is_hyphen(ch: char) -> bool {
+    matches!(ch, '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2212}')
+}
+
+/// Turns a normalised name into the slug used in stable ids: spaces become hyphens.
+pub fn slug(normalised: &str) -> String {
+    normalised.replace(' ', "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hyphen_case_whitespace_and_unicode_forms_agree() {
+        assert_eq!(normalize_name("Kim Jong-un"), normalize_name("kim  jong un"));
+        assert_eq!(normalize_name(" Kim\tJong Un "), "kim jong un");
+        // NFD "é" (e + combining acute) equals NFC "é".
+        assert_eq!(normalize_name("Jose\u{301}"), normalize_name("Jos\u{e9}"));
+    }
+
+    #[test]
+    fn float_display_keeps_a_decimal_point() {
+        assert_eq!(Value::Float(1.0).to_string(), "1.0");
+        assert_eq!(Value::Float(0.5).to_string(), "0.5");
+    }
+}

@@ -1,0 +1,305 @@
+//! The sled store: one tree, keyspaces by prefix byte (see `keys`), bincode values.
+//! Reads serve the query engine; `WriteTxn` is the only way to change the graph.
+
+pub mod codec;
+pub mod keys;
+mod txn;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord};
+pub use txn::WriteTxn;
+
+/// The on-disk format this build reads and writes. Bump on any key or value change.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {0} is in use by another process; wait for it to finish or use another --db")]
+    InUse(PathBuf),
+    #[error("no store at {0}; create one with `diplograph ingest FILE`, or point --db / DIPLOGRAPH_DB at an existing store")]
+    Missing(PathBuf),
+    #[error("the store at {path} has format version {found}, this diplograph reads version {expected}; dump it with the diplograph that wrote it and restore it here")]
+    VersionMismatch { path: PathBuf, found: u32, expected: u32 },
+    #[error("{0} is not a diplograph store")]
+    NotAStore(PathBuf),
+    #[error("store I/O error: {0}")]
+    Io(String),
+    #[error("store is corrupt: {0}; run `diplograph check` for details")]
+    Corrupt(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(err: sled::Error) -> Self {
+        match err {
+            sled::Error::Io(io) => StoreError::Io(io.to_string()),
+            sled::Error::Corruption { .. } => StoreError::Corrupt("sled reported corruption".into()),
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+/// Counts kept up to date by every write, so `stats` and the planner never scan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub nodes: u64,
+    pub edges: u64,
+    pub labels: BTreeMap<String, u64>,
+    pub edge_types: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    fn bump(map: &mut BTreeMap<String, u64>, key: &str, delta: i64) {
+        let count = map.entry(key.to_string()).or_insert(0);
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            map.remove(key);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct Counters {
+    next_node: NodeId,
+    next_edge: EdgeId,
+}
+
+/// One adjacency entry: the edge, its type and the node at the other end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adjacent {
+    pub edge: EdgeId,
+    pub edge_type: String,
+    pub other: NodeId,
+}
+
+/// Edge direction as seen from a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Out,
+    In,
+}
+
+impl Direction {
+    fn keyspace(self) -> u8 {
+        match self {
+            Direction::Out => keys::OUT,
+            Direction::In => keys::IN,
+        }
+    }
+}
+
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+}
+
+/// How to open a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the store if it does not exist (ingest, restore).
+    CreateIfMissing,
+    /// Fail when there is no store (query, stats, show …).
+    MustExist,
+}
+
+impl Store {
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        if mode == OpenMode::MustExist && !path.join("conf").exists() {
+            return Err(if path.exists() {
+                StoreError::NotAStore(path.to_path_buf())
+            } else {
+                StoreError::Missing(path.to_path_buf())
+            });
+        }
+        if path.exists() && !path.is_dir() {
+            return Err(StoreError::NotAStore(path.to_path_buf()));
+        }
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(256 * 1024 * 1024)
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| classify_open_error(e, path))?;
+        Self::from_db(db, path.to_path_buf())
+    }
+
+    /// A store in a temporary directory that disappears on drop (tests, the TCK loader).
+    pub fn temporary() -> Result<Store, StoreError> {
+        let db = sled::Config::new().temporary(true).open()?;
+        Self::from_db(db, PathBuf::from("<temporary>"))
+    }
+
+    fn from_db(db: sled::Db, path: PathBuf) -> Result<Store, StoreError> {
+        match db.get(keys::META_VERSION)? {
+            Some(bytes) => {
+                let found = keys::read_u64(&bytes)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| StoreError::NotAStore(path.clone()))?;
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::VersionMismatch { path, found, expected: FORMAT_VERSION });
+                }
+            }
+            None => {
+                if db.iter().next().is_some() {
+                    return Err(StoreError::NotAStore(path));
+                }
+                db.insert(keys::META_VERSION, &u64::from(FORMAT_VERSION).to_be_bytes())?;
+                db.flush()?;
+            }
+        }
+        Ok(Store { db, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts a write transaction; nothing is visible until `commit`.
+    pub fn begin(&self) -> Result<WriteTxn<'_>, StoreError> {
+        WriteTxn::new(self)
+    }
+
+    /// Makes every committed write durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    pub fn stats(&self) -> Result<Stats, StoreError> {
+        match self.db.get(keys::META_STATS)? {
+            Some(bytes) => codec::decode(&bytes, "statistics"),
+            None => Ok(Stats::default()),
+        }
+    }
+
+    fn counters(&self) -> Result<Counters, StoreError> {
+        match self.db.get(keys::META_COUNTERS)? {
+            Some(bytes) => codec::decode(&bytes, "id counters"),
+            None => Ok(Counters::default()),
+        }
+    }
+
+    pub fn format_version(&self) -> Result<Option<u32>, StoreError> {
+        Ok(self
+            .db
+            .get(keys::META_VERSION)?
+            .and_then(|b| keys::read_u64(&b))
+            .and_then(|v| u32::try_from(v).ok()))
+    }
+
+    pub fn node(&self, id: NodeId) -> Result<Option<NodeRecord>, StoreError> {
+        match self.db.get(keys::node(id))? {
+            Some(bytes) => codec::decode(&bytes, "a node").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn edge(&self, id: EdgeId) -> Result<Option<EdgeRecord>, StoreError> {
+        match self.db.get(keys::edge(id))? {
+            Some(bytes) => codec::decode(&bytes, "an edge").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Nodes whose string `id` property equals `id` (an index lookup).
+    pub fn nodes_with_key(&self, id: &str) -> Result<Vec<NodeId>, StoreError> {
+        self.ids_under(&keys::by_key_prefix(id))
+    }
+
+    /// Entities whose name or an alias normalises like `name`, with their kind label.
+    pub fn entities_named(&self, name: &str) -> Result<Vec<(NodeId, String)>, StoreError> {
+        let mut found = Vec::new();
+        for item in self.db.scan_prefix(keys::by_name_prefix(&normalize_name(name))) {
+            let (key, kind) = item?;
+            let id = keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?;
+            found.push((id, String::from_utf8_lossy(&kind).into_owned()));
+        }
+        Ok(found)
+    }
+
+    /// Nodes carrying `label`, in id order, streamed.
+    pub fn nodes_with_label<'a>(&'a self, label: &str) -> impl Iterator<Item = Result<NodeId, StoreError>> + 'a {
+        self.db.scan_prefix(keys::label_prefix(label)).map(|item| {
+            let (key, _) = item?;
+            keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))
+        })
+    }
+
+    /// Every node, in id order, streamed (the naive plan and label-less scans).
+    pub fn all_nodes(&self) -> impl Iterator<Item = Result<NodeId, StoreError>> + '_ {
+        self.db.scan_prefix([keys::NODE]).map(|item| {
+            let (key, _) = item?;
+            keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))
+        })
+    }
+
+    /// Every edge, in id order, streamed.
+    pub fn all_edges(&self) -> impl Iterator<Item = Result<(EdgeId, EdgeRecord), StoreError>> + '_ {
+        self.db.scan_prefix([keys::EDGE]).map(|item| {
+            let (key, value) = item?;
+            let id = keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?;
+            Ok((id, codec::decode(&value, "an edge")?))
+        })
+    }
+
+    /// Edges at `node` in `direction`, narrowed to `edge_type` when given, streamed.
+    pub fn adjacent<'a>(
+        &'a self,
+        node: NodeId,
+        direction: Direction,
+        edge_type: Option<&str>,
+    ) -> impl Iterator<Item = Result<Adjacent, StoreError>> + 'a {
+        let prefix = keys::adjacency_prefix(direction.keyspace(), node, edge_type);
+        self.db.scan_prefix(prefix).map(|item| {
+            let (key, value) = item?;
+            decode_adjacent(&key, &value)
+        })
+    }
+
+    /// Raw scan of a keyspace, for `check`.
+    pub(crate) fn scan_keyspace(&self, prefix: u8) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
+        self.db.scan_prefix([prefix]).map(|item| item.map_err(StoreError::from))
+    }
+
+    pub(crate) fn raw_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.db.get(key)?)
+    }
+
+    fn ids_under(&self, prefix: &[u8]) -> Result<Vec<NodeId>, StoreError> {
+        let mut ids = Vec::new();
+        for item in self.db.scan_prefix(prefix) {
+            let (key, _) = item?;
+            ids.push(keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?);
+        }
+        Ok(ids)
+    }
+}
+
+pub(crate) fn decode_adjacent(key: &[u8], value: &[u8]) -> Result<Adjacent, StoreError> {
+    let (edge_type, edge) = keys::parse_adjacency(key).ok_or_else(|| corrupt_key(key))?;
+    let other = keys::read_u64(value).ok_or_else(|| corrupt_key(key))?;
+    Ok(Adjacent { edge, edge_type, other })
+}
+
+fn corrupt_key(key: &[u8]) -> StoreError {
+    StoreError::Corrupt(format!("malformed index key {key:02x?}"))
+}
+
+fn classify_open_error(err: sled::Error, path: &Path) -> StoreError {
+    let text = err.to_string();
+    if text.contains("could not acquire lock") || text.contains("WouldBlock") || text.contains("Resource temporarily unavailable") {
+        StoreError::InUse(path.to_path_buf())
+    } else {
+        match err {
+            sled::Error::Io(io) => StoreError::Io(format!("cannot open {}: {io}", path.display())),
+            other => StoreError::from(other),
+        }
+    }
+}
