@@ -3,3 +3,6 @@
 
 pub mod model;
 pub mod store;
+pub mod cli;
+pub mod ingest;
+pub mod ontology;
