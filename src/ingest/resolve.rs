@@ -157,8 +157,9 @@ pub fn resolve_article(record: ArticleRecord, ontology: &Ontology, txn: &WriteTx
 struct Resolver<'a, 't> {
     txn: &'a WriteTxn<'t>,
     entities: Vec<ResolvedEntity>,
-    /// (kind, normalised name) → index in `entities`, for names seen in this record.
-    local_names: HashMap<(String, String), usize>,
+    /// (kind, normalised name) → indexes in `entities`, for names seen in this record
+    /// (several when two declared entities share an alias).
+    local_names: HashMap<(String, String), Vec<usize>>,
     errors: Vec<FieldError>,
     warnings: Vec<FieldError>,
 }
@@ -167,8 +168,9 @@ impl Resolver<'_, '_> {
     /// A declared entity: the same kind and a shared name or alias means the same entity.
     fn declare(&mut self, path: &str, kind: &str, names: &[String], title: Option<String>) -> Result<Option<usize>, StoreError> {
         let normalised: Vec<String> = names.iter().map(|n| normalize_name(n)).collect();
-        // Already met in this record?
-        if let Some(&index) = normalised.iter().find_map(|n| self.local_names.get(&(kind.to_string(), n.clone()))) {
+        // Already declared in this record under the same canonical name?
+        let local = self.local_names.get(&(kind.to_string(), normalised[0].clone())).cloned().unwrap_or_default();
+        if let Some(&index) = local.iter().find(|&&i| normalize_name(&self.entities[i].name) == normalised[0]) {
             self.add_names(index, names, title);
             return Ok(Some(index));
         }
@@ -207,8 +209,11 @@ impl Resolver<'_, '_> {
         let mut local: Vec<usize> = role
             .kinds
             .iter()
-            .filter_map(|kind| self.local_names.get(&(kind.clone(), normalised.clone())).copied())
+            .filter_map(|kind| self.local_names.get(&(kind.clone(), normalised.clone())))
+            .flatten()
+            .copied()
             .collect();
+        local.sort_unstable();
         local.dedup();
         if local.len() == 1 {
             return Ok(Some(local[0]));
@@ -238,7 +243,7 @@ impl Resolver<'_, '_> {
             None => role.default_kind.clone(),
         };
         let index = self.push_entity(&kind, name, target)?;
-        self.local_names.insert((kind, normalised), index);
+        self.local_names.entry((kind, normalised)).or_default().push(index);
         Ok(Some(index))
     }
 
@@ -308,7 +313,10 @@ impl Resolver<'_, '_> {
     fn add_names(&mut self, index: usize, names: &[String], title: Option<String>) {
         let kind = self.entities[index].kind.clone();
         for name in names {
-            self.local_names.insert((kind.clone(), normalize_name(name)), index);
+            let known = self.local_names.entry((kind.clone(), normalize_name(name))).or_default();
+            if !known.contains(&index) {
+                known.push(index);
+            }
             let entity = &mut self.entities[index];
             if *name != entity.name && !entity.aliases.contains(name) {
                 entity.aliases.push(name.clone());
