@@ -2,6 +2,7 @@
 //! user as one readable message; exit 0 ok, 1 some records rejected or problems found, 2 error.
 
 mod inspect;
+mod maintenance;
 mod output;
 
 use std::io::{IsTerminal, Write};
@@ -66,6 +67,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Verify the store's integrity: indexes, edges, counts, format version.
+    Check,
+    /// Write the whole store as article-batch JSON Lines (stdout or -o FILE).
+    Dump {
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Load a dump (or any article batch) into an empty store.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -126,6 +139,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let store = open(&db, OpenMode::MustExist)?;
             inspect::show(&store, &id, format)
         }
+        Command::Check => maintenance::check(&open(&db, OpenMode::MustExist)?),
+        Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExist)?, output.as_deref()),
+        Command::Restore { file } => maintenance::restore(&db, &file),
     }
 }
 
