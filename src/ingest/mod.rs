@@ -20,10 +20,12 @@ use resolve::{resolve_article, ResolveError};
 use validate::{validate_record, ArticleRecord, FieldError};
 pub use write::{remove_article, WriteCounts};
 
-/// Articles written per sled batch; each batch is applied atomically.
-const ARTICLES_PER_BATCH: usize = 2000;
+/// Articles written per sled batch; each batch is applied atomically. Measured: larger
+/// batches cost sled far more memory and disk (2000 articles: 590 MB RSS, 137 MB on disk
+/// for 10k articles; 200: 198 MB, 94 MB) for no speed gain.
+const ARTICLES_PER_BATCH: usize = 256;
 /// A batch is also applied when it holds this many pending key writes.
-const WRITES_PER_BATCH: usize = 400_000;
+const WRITES_PER_BATCH: usize = 40_000;
 
 /// A message about one record: `FILE:LINE: field: reason`.
 #[derive(Clone, Debug, PartialEq, Eq)]

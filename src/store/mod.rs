@@ -119,7 +119,8 @@ impl Store {
         }
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(64 * 1024 * 1024)
+            .mode(sled::Mode::HighThroughput)
             .flush_every_ms(None)
             .open()
             .map_err(|e| classify_open_error(e, path))?;

@@ -1,7 +1,8 @@
 //! A write transaction: an in-memory overlay of pending writes that reads see
 //! (read-your-writes), applied to sled as one atomic batch on `commit`.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 use super::{codec, decode_adjacent, keys, Adjacent, Counters, Direction, Stats, Store, StoreError};
@@ -13,6 +14,38 @@ pub struct WriteTxn<'s> {
     pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     stats: Stats,
     counters: Counters,
+    /// Decoded lookups kept for the whole ingest (resolution hits the same entities and
+    /// event keys over and over); every mutation below keeps them true.
+    cache: RefCell<LookupCache>,
+}
+
+/// Entries above which a cache is dropped and refilled, to bound memory on huge ingests.
+const CACHE_LIMIT: usize = 1_000_000;
+
+#[derive(Default)]
+struct LookupCache {
+    nodes: HashMap<NodeId, Option<NodeRecord>>,
+    keys: HashMap<String, Vec<NodeId>>,
+    names: HashMap<String, Vec<(NodeId, String)>>,
+}
+
+impl LookupCache {
+    fn remember_node(&mut self, id: NodeId, record: Option<NodeRecord>) {
+        if self.nodes.len() >= CACHE_LIMIT {
+            self.nodes.clear();
+        }
+        self.nodes.insert(id, record);
+    }
+
+    /// Drops the cached lookups a node's key and names answer, so they are re-read.
+    fn forget_lookups(&mut self, record: &NodeRecord) {
+        if let Some(key) = record.key() {
+            self.keys.remove(key);
+        }
+        for name in entity_names(record) {
+            self.names.remove(&normalize_name(&name));
+        }
+    }
 }
 
 impl<'s> WriteTxn<'s> {
@@ -22,6 +55,7 @@ impl<'s> WriteTxn<'s> {
             pending: BTreeMap::new(),
             stats: store.stats()?,
             counters: store.counters()?,
+            cache: RefCell::new(LookupCache::default()),
         })
     }
 
@@ -86,10 +120,15 @@ impl<'s> WriteTxn<'s> {
     }
 
     pub fn node(&self, id: NodeId) -> Result<Option<NodeRecord>, StoreError> {
-        match self.get(&keys::node(id))? {
-            Some(bytes) => codec::decode(&bytes, "a node").map(Some),
-            None => Ok(None),
+        if let Some(cached) = self.cache.borrow().nodes.get(&id) {
+            return Ok(cached.clone());
         }
+        let record: Option<NodeRecord> = match self.get(&keys::node(id))? {
+            Some(bytes) => Some(codec::decode(&bytes, "a node")?),
+            None => None,
+        };
+        self.cache.borrow_mut().remember_node(id, record.clone());
+        Ok(record)
     }
 
     pub fn edge(&self, id: EdgeId) -> Result<Option<EdgeRecord>, StoreError> {
@@ -100,21 +139,41 @@ impl<'s> WriteTxn<'s> {
     }
 
     pub fn nodes_with_key(&self, id: &str) -> Result<Vec<NodeId>, StoreError> {
-        self.scan_prefix(&keys::by_key_prefix(id))?
+        if let Some(cached) = self.cache.borrow().keys.get(id) {
+            return Ok(cached.clone());
+        }
+        let found = self
+            .scan_prefix(&keys::by_key_prefix(id))?
             .iter()
             .map(|(key, _)| keys::trailing_id(key).ok_or_else(|| StoreError::Corrupt("malformed id index key".into())))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.keys.len() >= CACHE_LIMIT {
+            cache.keys.clear();
+        }
+        cache.keys.insert(id.to_string(), found.clone());
+        Ok(found)
     }
 
     /// Entities whose name or alias normalises to `normalised`, with their kind.
     pub fn entities_named(&self, normalised: &str) -> Result<Vec<(NodeId, String)>, StoreError> {
-        self.scan_prefix(&keys::by_name_prefix(normalised))?
+        if let Some(cached) = self.cache.borrow().names.get(normalised) {
+            return Ok(cached.clone());
+        }
+        let found = self
+            .scan_prefix(&keys::by_name_prefix(normalised))?
             .into_iter()
             .map(|(key, kind)| {
                 let id = keys::trailing_id(&key).ok_or_else(|| StoreError::Corrupt("malformed name index key".into()))?;
                 Ok((id, String::from_utf8_lossy(&kind).into_owned()))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.names.len() >= CACHE_LIMIT {
+            cache.names.clear();
+        }
+        cache.names.insert(normalised.to_string(), found.clone());
+        Ok(found)
     }
 
     pub fn adjacent(&self, node: NodeId, direction: Direction, edge_type: Option<&str>) -> Result<Vec<Adjacent>, StoreError> {
@@ -143,6 +202,9 @@ impl<'s> WriteTxn<'s> {
             }
         }
         self.put(keys::node(id).to_vec(), codec::encode(&record)?);
+        let mut cache = self.cache.borrow_mut();
+        cache.forget_lookups(&record);
+        cache.remember_node(id, Some(record));
         Ok(id)
     }
 
@@ -152,11 +214,15 @@ impl<'s> WriteTxn<'s> {
             for name in entity_names(&old) {
                 self.delete(keys::by_name(&normalize_name(&name), id));
             }
+            self.cache.borrow_mut().forget_lookups(&old);
         }
         for name in entity_names(&record) {
             self.put(keys::by_name(&normalize_name(&name), id), kind.as_bytes().to_vec());
         }
         self.put(keys::node(id).to_vec(), codec::encode(&record)?);
+        let mut cache = self.cache.borrow_mut();
+        cache.forget_lookups(&record);
+        cache.remember_node(id, Some(record));
         Ok(())
     }
 
@@ -180,6 +246,9 @@ impl<'s> WriteTxn<'s> {
         }
         self.delete(keys::node(id).to_vec());
         self.stats.nodes = self.stats.nodes.saturating_sub(1);
+        let mut cache = self.cache.borrow_mut();
+        cache.forget_lookups(&record);
+        cache.remember_node(id, None);
         Ok(())
     }
 
