@@ -232,7 +232,10 @@ const COUNTRY_ALIASES: &[(&str, &[&str])] = &[
     ("United Kingdom", &["UK", "Great Britain"]),
     ("Russia", &["Russian Federation"]),
     ("China", &["People's Republic of China"]),
-    ("North Korea", &["DPRK", "Democratic People's Republic of Korea"]),
+    (
+        "North Korea",
+        &["DPRK", "Democratic People's Republic of Korea"],
+    ),
     ("South Korea", &["Republic of Korea"]),
     ("Iran", &["Islamic Republic of Iran"]),
     ("United Arab Emirates", &["UAE"]),
@@ -246,7 +249,10 @@ const COUNTRY_ALIASES: &[(&str, &[&str])] = &[
     ("Netherlands", &["The Netherlands"]),
     ("Vietnam", &["Viet Nam"]),
     ("Republic of the Congo", &["Congo-Brazzaville"]),
-    ("Democratic Republic of the Congo", &["DR Congo", "Congo-Kinshasa"]),
+    (
+        "Democratic Republic of the Congo",
+        &["DR Congo", "Congo-Kinshasa"],
+    ),
 ];
 
 const CAPITAL_ALIASES: &[(&str, &[&str])] = &[
@@ -340,8 +346,16 @@ const OUTLETS: &[(&str, &str, &str)] = &[
     ("La Gazette des Nations", "gazettedesnations.example", "fr"),
     ("L'Écho du Monde", "echodumonde.example", "fr"),
     ("El Heraldo Global", "heraldoglobal.example", "es"),
-    ("Diario de las Naciones", "diariodelasnaciones.example", "es"),
-    ("La Crónica Internacional", "cronicainternacional.example", "es"),
+    (
+        "Diario de las Naciones",
+        "diariodelasnaciones.example",
+        "es",
+    ),
+    (
+        "La Crónica Internacional",
+        "cronicainternacional.example",
+        "es",
+    ),
     ("Warta Diplomasi", "wartadiplomasi.example", "id"),
     ("Harian Nusantara Global", "nusantaraglobal.example", "id"),
     ("Kabar Dunia", "kabardunia.example", "id"),
@@ -392,6 +406,16 @@ const MONTHS: [&str; 12] = [
     "October",
     "November",
     "December",
+];
+
+/// Closing sentences appended to evidence (variant = template × coda).
+const EVIDENCE_CODAS: &[&str] = &[
+    "",
+    " The foreign ministry confirmed the details.",
+    " Photos released by the press service showed both delegations.",
+    " No joint statement was issued.",
+    " Several sources confirmed the information.",
+    " Further details were not disclosed.",
 ];
 
 const N_ACTORS_PER_COUNTRY: usize = 2;
@@ -562,14 +586,6 @@ fn hyphen_variant(s: &str) -> String {
     }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 fn with_article(item: &str) -> String {
     let first = item.chars().next().unwrap_or('x').to_ascii_lowercase();
     if "aeiou".contains(first) {
@@ -623,7 +639,7 @@ struct World {
 impl World {
     fn build() -> World {
         let mut taken: HashSet<String> = HashSet::new();
-        let mut claim = |name: &str, taken: &mut HashSet<String>| {
+        let claim = |name: &str, taken: &mut HashSet<String>| {
             assert!(
                 taken.insert(norm_key(name)),
                 "world data: name or alias {name:?} is not unique"
@@ -771,7 +787,7 @@ impl World {
 }
 
 fn person_name(rng: &mut Pcg64Mcg) -> String {
-    let mut given = |rng: &mut Pcg64Mcg| {
+    let given = |rng: &mut Pcg64Mcg| {
         format!(
             "{}{}",
             GIVEN_A[rng.gen_range(0..GIVEN_A.len())],
@@ -780,7 +796,7 @@ fn person_name(rng: &mut Pcg64Mcg) -> String {
     };
     let g1 = given(rng);
     let given_part = match rng.gen_range(0..100) {
-        0..=9 => format!("{g1}-{}", given(rng).to_lowercase()),
+        0..=9 => format!("{g1}-{}", given(rng)),
         10..=21 => format!("{g1} {}", given(rng)),
         _ => g1,
     };
@@ -840,8 +856,9 @@ struct Event {
     status: &'static str,
     /// the date lies in the future of the reporting article (planned, cancelled ahead)
     future: bool,
-    /// evidence template of the first report (re-reports use another one)
-    template: u8,
+    /// evidence variants already used by reports of this event (bit set; re-reports
+    /// pick an unused one, so every report of an event has its own evidence text)
+    used: u64,
 }
 
 impl Event {
@@ -1005,7 +1022,7 @@ impl Gen {
         let declared = vec![false; world.n_slots()];
         Gen {
             world,
-            rng: Pcg64Mcg::seed_from_u64(seed ^ 0x5eed_0f_d1b1),
+            rng: Pcg64Mcg::seed_from_u64(seed ^ 0x5e_ed0f_d1b1),
             seed,
             n_articles,
             declared,
@@ -1113,7 +1130,7 @@ impl Gen {
             date: None,
             status: kind.default_status(),
             future: false,
-            template: 0,
+            used: 0,
         };
         match kind {
             Kind::Meeting => {
@@ -1126,7 +1143,8 @@ impl Gen {
                 ev.actors = self.distinct_actors(n);
                 let roll = self.rng.gen_range(0..100);
                 let future = if roll >= 88 {
-                    self.future_date(p, self.chance(0.6))
+                    let month_prec = self.chance(0.6);
+                    self.future_date(p, month_prec)
                 } else {
                     None
                 };
@@ -1163,7 +1181,8 @@ impl Gen {
                 }
                 ev.items.sort_unstable();
                 let future = if self.chance(0.05) {
-                    self.future_date(p, self.chance(0.5))
+                    let month_prec = self.chance(0.5);
+                    self.future_date(p, month_prec)
                 } else {
                     None
                 };
@@ -1199,7 +1218,7 @@ impl Gen {
                 }
                 let roll = self.rng.gen_range(0..100);
                 let future = if roll >= 80 {
-                    self.future_date(p, roll < 92 || roll >= 96)
+                    self.future_date(p, !(92..96).contains(&roll))
                 } else {
                     None
                 };
@@ -1240,7 +1259,8 @@ impl Gen {
                     60..=84 => "accepted",
                     _ => "declined",
                 };
-                if self.chance(0.88) {
+                // Undated invitations between the busiest leaders merge across reports.
+                if self.chance(0.96) {
                     ev.date = Some(self.past_date(p));
                 }
             }
@@ -1264,7 +1284,7 @@ impl Gen {
             }),
             status: if occurred { "occurred" } else { "cancelled" },
             future: false,
-            template: 0,
+            used: 0,
         }
     }
 
@@ -1283,28 +1303,24 @@ impl Gen {
             // Make sure the plain name resolves: declare the entity in this record.
             rec.declare(e);
         }
-        let name = self.world.name(e);
         let roll = self.rng.gen_range(0..100);
         let pick = self.rng.gen_range(0..8);
+        let coin = self.chance(0.6);
+        let name = self.world.name(e);
         let alias = self.world.alias(e, pick);
         match roll {
             0..=29 => name.to_string(),
             30..=41 => name.to_uppercase(),
             42..=55 if name.contains([' ', '-']) => hyphen_variant(name),
             56..=67 if name.contains(' ') => {
-                let spaces = if self.chance(0.7) { "  " } else { "   " };
+                let spaces = if coin { "  " } else { "   " };
                 name.replacen(' ', spaces, 1)
             }
             68..=85 if alias.is_some() => alias.unwrap_or(name).to_string(),
             86..=92 if nfd(name) != name => nfd(name),
             93..=96 if name.contains(' ') => name.replace(' ', "\u{2010}"),
-            _ => {
-                if self.chance(0.5) {
-                    name.to_lowercase()
-                } else {
-                    format!(" {name} ")
-                }
-            }
+            _ if coin => name.to_lowercase(),
+            _ => format!(" {name} "),
         }
     }
 
@@ -1323,26 +1339,48 @@ impl Gen {
             3 => "a government spokesperson".to_string(),
             4 => "state media".to_string(),
             5 => "diplomatic sources".to_string(),
-            6 => format!("the {cname} presidential office"),
+            6 => format!("the {cname} government press office"),
             7 => "a senior official who asked not to be named".to_string(),
             _ => format!("the embassy of {cname}"),
         })
     }
 
-    fn n_templates(ev: &Event) -> u8 {
+    fn n_templates(ev: &Event) -> u32 {
         match (ev.kind, ev.status) {
-            (Kind::Meeting, "occurred") | (Kind::Gift, "occurred") | (Kind::Visit, "occurred") => 5,
+            (Kind::Meeting | Kind::Gift | Kind::Visit, "occurred") => 5,
             _ => 2,
         }
     }
 
-    fn evidence(&self, ev: &Event, t: u8) -> String {
+    /// An evidence variant (template × closing sentence) not yet used for this event.
+    fn pick_variant(&mut self, ev: &Event) -> u32 {
+        let n = Self::n_templates(ev) * EVIDENCE_CODAS.len() as u32;
+        let unused = |v: u32| ev.used & (1 << v) == 0;
+        for _ in 0..8 {
+            let v = self.rng.gen_range(0..n);
+            if unused(v) {
+                return v;
+            }
+        }
+        let start = self.rng.gen_range(0..n);
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&v| unused(v))
+            .unwrap_or(start)
+    }
+
+    fn evidence(&self, ev: &Event, variant: u32) -> String {
+        let coda = EVIDENCE_CODAS[(variant % EVIDENCE_CODAS.len() as u32) as usize];
+        let mut text = self.evidence_sentence(ev, variant / EVIDENCE_CODAS.len() as u32);
+        text.push_str(coda);
+        text
+    }
+
+    fn evidence_sentence(&self, ev: &Event, t: u32) -> String {
         let w = &self.world;
         let pn = |i: u16| w.persons[i as usize].name.as_str();
-        let titled = |i: u16| {
-            let p = &w.persons[i as usize];
-            format!("{} {}", p.aliases[0].split(' ').next().unwrap_or(""), p.name)
-        };
+        // The first alias of a person is "<Title> <Name>".
+        let titled = |i: u16| w.persons[i as usize].aliases[0].as_str();
         let date = spoken(ev.date);
         let place = ev
             .place
@@ -1390,9 +1428,9 @@ impl Gen {
                     ("occurred", 1) => {
                         format!("Among the gifts {r} received from {g}{date} was {items}.")
                     }
-                    ("occurred", 2) => format!(
-                        "{g} handed over {items} to {r} as a gesture of friendship{date}."
-                    ),
+                    ("occurred", 2) => {
+                        format!("{g} handed over {items} to {r} as a gesture of friendship{date}.")
+                    }
                     ("occurred", 3) => format!(
                         "{r} was given {items} by {g}{place}{date}, the protocol office said."
                     ),
@@ -1411,7 +1449,7 @@ impl Gen {
                     .unwrap_or_default();
                 match (ev.status, t) {
                     ("occurred", 0) => {
-                        format!("{v} arrived in {dest}{place}{date} for an official visit{host}.")
+                        format!("{v} arrived in {dest}{date} for an official visit{host}.")
                     }
                     ("occurred", 1) => format!(
                         "{v} landed in {dest}{date}, where a guard of honour welcomed the delegation{host}."
@@ -1440,7 +1478,9 @@ impl Gen {
                 };
                 match (ev.status, t) {
                     ("extended", 0) => format!("{i} invited {e}{to}{date}."),
-                    ("extended", _) => format!("{e} has received an invitation from {i}{to}{date}."),
+                    ("extended", _) => {
+                        format!("{e} has received an invitation from {i}{to}{date}.")
+                    }
                     ("accepted", 0) => format!("{e} accepted an invitation from {i}{to}{date}."),
                     ("accepted", _) => format!(
                         "{e} said{date} that the invitation{to} from {i} was gladly accepted."
@@ -1453,7 +1493,7 @@ impl Gen {
     }
 
     /// Renders one event as a fact of `rec`.
-    fn render(&mut self, rec: &mut Rec, ev: &Event, template: u8) -> FactOut {
+    fn render(&mut self, rec: &mut Rec, ev: &Event, variant: u32) -> FactOut {
         let mut f = FactOut {
             kind: ev.kind.name(),
             ..FactOut::default()
@@ -1508,7 +1548,7 @@ impl Gen {
         } else {
             None
         };
-        f.evidence = self.evidence(ev, template);
+        f.evidence = self.evidence(ev, variant);
         f.according_to = self.according_to(ev);
         if self.chance(0.3) {
             f.confidence = Some(f64::from(self.rng.gen_range(55u32..=99)) / 100.0);
@@ -1609,42 +1649,46 @@ impl Gen {
         let mut facts: Vec<FactOut> = Vec::with_capacity(want);
         let mut fresh: Vec<Event> = Vec::new();
         let mut attempts = 0;
-        while facts.len() < want && attempts < 4 * want + 8 {
+        let limit = 4 * want + 8;
+        while facts.len() < want && (attempts < limit || facts.is_empty()) {
             attempts += 1;
             let due = matches!(self.pending.peek(), Some(Reverse(pd)) if pd.day <= p);
-            let (ev, template, is_new) = if due && self.chance(0.8) {
+            // `ring_index`: Some(i) when re-reporting ring event i.
+            let (ev, ring_index) = if attempts > limit {
+                // Give up on follow-ups and re-reports: a fresh event always fits.
+                (self.new_event(p), None)
+            } else if due && self.chance(0.8) {
                 let Some(Reverse(pd)) = self.pending.pop() else {
                     continue;
                 };
-                let ev = self.followup_event(pd);
-                let t = self.rng.gen_range(0..Self::n_templates(&ev));
                 self.stats.followups += 1;
-                (ev, t, true)
+                (self.followup_event(pd), None)
             } else if !self.ring.is_empty() && self.chance(REREPORT_SHARE) {
-                let ev = self.ring[self.rng.gen_range(0..self.ring.len())].clone();
-                if !ev.fits(p) {
+                let i = self.rng.gen_range(0..self.ring.len());
+                if !self.ring[i].fits(p) {
                     continue;
                 }
-                let nt = Self::n_templates(&ev);
-                let t = (ev.template + self.rng.gen_range(1..nt)) % nt;
-                (ev, t, false)
+                (self.ring[i].clone(), Some(i))
             } else {
-                let ev = self.new_event(p);
-                let t = self.rng.gen_range(0..Self::n_templates(&ev));
-                (ev, t, true)
+                (self.new_event(p), None)
             };
             if events.iter().any(|e| e.same(&ev)) {
                 continue;
             }
-            let fact = self.render(&mut rec, &ev, template);
+            let variant = self.pick_variant(&ev);
+            let fact = self.render(&mut rec, &ev, variant);
             facts.push(fact);
-            if is_new {
-                self.stats.new_events += 1;
-                let mut stored = ev.clone();
-                stored.template = template;
-                fresh.push(stored);
-            } else {
-                self.stats.rereports += 1;
+            match ring_index {
+                Some(i) => {
+                    self.stats.rereports += 1;
+                    self.ring[i].used |= 1 << variant;
+                }
+                None => {
+                    self.stats.new_events += 1;
+                    let mut stored = ev.clone();
+                    stored.used = 1 << variant;
+                    fresh.push(stored);
+                }
             }
             events.push(ev);
         }
@@ -1672,10 +1716,11 @@ impl Gen {
         };
         serde_json::to_writer(&mut *out, &record)?;
         out.write_all(b"\n")?;
+        let n_facts = record.facts.len() as u64;
+        drop(record);
 
         self.stats.articles += 1;
-        self.stats.facts += record.facts.len() as u64;
-        drop(record);
+        self.stats.facts += n_facts;
         for (e, _) in &rec.ents {
             let s = self.world.slot(*e);
             self.declared[s] = true;
