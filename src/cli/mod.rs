@@ -4,6 +4,7 @@
 mod inspect;
 mod maintenance;
 mod output;
+mod query_cmd;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -67,6 +68,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Run a read-only openCypher query (from the argument, -f FILE, or stdin).
+    Query(query_cmd::QueryArgs),
+    /// Interactive query prompt with history; statements end with `;`.
+    Shell(query_cmd::ShellArgs),
     /// Verify the store's integrity: indexes, edges, counts, format version.
     Check,
     /// Write the whole store as article-batch JSON Lines (stdout or -o FILE).
@@ -139,6 +144,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let store = open(&db, OpenMode::MustExist)?;
             inspect::show(&store, &id, format)
         }
+        Command::Query(args) => query_cmd::query(&open(&db, OpenMode::MustExist)?, args),
+        Command::Shell(args) => query_cmd::shell(&open(&db, OpenMode::MustExist)?, args),
         Command::Check => maintenance::check(&open(&db, OpenMode::MustExist)?),
         Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExist)?, output.as_deref()),
         Command::Restore { file } => maintenance::restore(&db, &file),
