@@ -3,6 +3,9 @@
 
 pub mod model;
 pub mod store;
+pub mod query;
 pub mod cli;
 pub mod ingest;
 pub mod ontology;
+pub mod check;
+pub mod dump;

@@ -1,0 +1,1095 @@
+//! Executes a plan as a chain of pull-based row iterators over the store: rows stream,
+//! only ORDER BY, DISTINCT and aggregation hold them; the deadline is checked as work is done.
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::ast::PatternDirection;
+use super::error::{QueryError, Result};
+use super::eval::{eval, props_match, Ctx, Scope};
+use super::plan::{AggFunc, Aggregation, NodeSource, Op, OpKind, PathPiece, Plan, Walk};
+use super::semantic::row_count;
+use super::value::{total_cmp, GroupKey, NodeValue, PathValue, QValue, RelValue};
+use super::{Params, QueryOptions};
+use crate::model::{EdgeId, NodeId};
+use crate::store::{Adjacent, Direction, Store};
+
+type Row = Vec<QValue>;
+
+/// A stream of result rows.
+pub type RowStream<'a> = Box<dyn Iterator<Item = Result<Row>> + 'a>;
+
+/// Starts executing `plan`; nothing is read until the stream is pulled.
+pub fn execute<'a>(plan: &'a Plan, store: &'a Store, params: &'a Params, options: &QueryOptions) -> Result<RowStream<'a>> {
+    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let ctx = Rc::new(Ctx::new(Some(store), params, deadline, options.max_rows));
+    let rows = build(&plan.root, &ctx, Vec::new());
+    Ok(Box::new(Output { rows, ctx, count: 0, finished: false }))
+}
+
+/// The outermost stream: counts result rows against the cap and stops after an error.
+struct Output<'a> {
+    rows: RowStream<'a>,
+    ctx: Rc<Ctx<'a>>,
+    count: u64,
+    finished: bool,
+}
+
+impl Iterator for Output<'_> {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Result<Row>> {
+        if self.finished {
+            return None;
+        }
+        let item = match self.ctx.check_deadline() {
+            Err(e) => Some(Err(e)),
+            Ok(()) => self.rows.next(),
+        };
+        let item = match item {
+            Some(Ok(row)) => {
+                self.count += 1;
+                match self.ctx.check_rows(self.count, "the result") {
+                    Ok(()) => Some(Ok(row)),
+                    Err(e) => Some(Err(e)),
+                }
+            }
+            other => other,
+        };
+        if !matches!(item, Some(Ok(_))) {
+            self.finished = true;
+        }
+        item
+    }
+}
+
+fn once<'a>(item: Result<Row>) -> RowStream<'a> {
+    Box::new(std::iter::once(item))
+}
+
+fn empty<'a>() -> RowStream<'a> {
+    Box::new(std::iter::empty())
+}
+
+/// For each input row, the rows `f` makes of it; errors pass through.
+fn flat_map_rows<'a>(input: RowStream<'a>, mut f: impl FnMut(Row) -> RowStream<'a> + 'a) -> RowStream<'a> {
+    Box::new(input.flat_map(move |item| match item {
+        Ok(row) => f(row),
+        Err(e) => once(Err(e)),
+    }))
+}
+
+/// Rows computed all at once on the first pull (sorting, grouping).
+fn deferred<'a>(compute: impl FnOnce() -> Result<Vec<Row>> + 'a) -> RowStream<'a> {
+    let mut compute = Some(compute);
+    let mut rows: Option<std::vec::IntoIter<Row>> = None;
+    let mut failed = false;
+    Box::new(std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        if rows.is_none() {
+            let make = compute.take()?;
+            match make() {
+                Ok(all) => rows = Some(all.into_iter()),
+                Err(e) => {
+                    failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        rows.as_mut().and_then(Iterator::next).map(Ok)
+    }))
+}
+
+/// Builds the stream of `op`, the plan's `Argument` leaves yielding `argument`.
+fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
+    let ctx = ctx.clone();
+    match &op.kind {
+        OpKind::Argument => once(Ok(argument)),
+        OpKind::NodeScan { input, source, labels, .. } => {
+            let rows = build(input, &ctx, argument);
+            flat_map_rows(rows, move |row| node_scan(&ctx, &input.layout, source, labels, row))
+        }
+        OpKind::Expand { input, walk, rel_bound } => {
+            let rows = build(input, &ctx, argument);
+            flat_map_rows(rows, move |row| expand(&ctx, walk, *rel_bound, row))
+        }
+        OpKind::VarExpand { input, walk, min, max, reversed, props, with_path, bound_list } => {
+            let rows = build(input, &ctx, argument);
+            flat_map_rows(rows, move |row| {
+                let spec = VarSpec { walk, min: *min, max: *max, reversed: *reversed, with_path: *with_path };
+                match bound_list {
+                    Some(slot) => follow_list(&ctx, &input.layout, spec, props.as_ref(), *slot, row),
+                    None => var_expand(&ctx, &input.layout, spec, props.as_ref(), row),
+                }
+            })
+        }
+        OpKind::ShortestPath { input, walk, min, max, all, props, bind_rels } => {
+            let rows = build(input, &ctx, argument);
+            flat_map_rows(rows, move |row| {
+                let spec = ShortestSpec { walk, min: *min, max: *max, all: *all, bind_rels: *bind_rels };
+                match shortest(&ctx, &input.layout, &spec, props.as_ref(), row) {
+                    Ok(rows) => Box::new(rows.into_iter().map(Ok)),
+                    Err(e) => once(Err(e)),
+                }
+            })
+        }
+        OpKind::BuildPath { input, start, pieces, .. } => {
+            let rows = build(input, &ctx, argument);
+            Box::new(rows.map(move |row| {
+                let mut row = row?;
+                let path = build_path(&row, *start, pieces)?;
+                row.push(path);
+                Ok(row)
+            }))
+        }
+        OpKind::Filter { input, predicate } => {
+            let rows = build(input, &ctx, argument);
+            let names = &input.layout;
+            Box::new(rows.filter_map(move |item| {
+                let keep = item.and_then(|row| {
+                    ctx.tick()?;
+                    match eval(&ctx, predicate, &Scope::Row { names, row: &row })? {
+                        QValue::Bool(true) => Ok(Some(row)),
+                        QValue::Bool(false) | QValue::Null => Ok(None),
+                        other => Err(QueryError::type_error(format!("WHERE needs a boolean, got a {}", other.type_name()))
+                            .or_at(predicate.span.start)),
+                    }
+                });
+                keep.transpose()
+            }))
+        }
+        OpKind::Optional { input, inner } => {
+            let rows = build(input, &ctx, argument);
+            let width = inner.layout.len();
+            flat_map_rows(rows, move |row| {
+                let mut matches = build(inner, &ctx, row.clone()).peekable();
+                if matches.peek().is_some() {
+                    Box::new(matches)
+                } else {
+                    let mut row = row;
+                    row.resize(width, QValue::Null);
+                    once(Ok(row))
+                }
+            })
+        }
+        OpKind::Unwind { input, expr, .. } => {
+            let rows = build(input, &ctx, argument);
+            let names = &input.layout;
+            flat_map_rows(rows, move |row| match eval(&ctx, expr, &Scope::Row { names, row: &row }) {
+                Err(e) => once(Err(e)),
+                Ok(QValue::Null) => empty(),
+                Ok(QValue::List(items)) => Box::new(items.into_iter().map(move |item| {
+                    let mut out = row.clone();
+                    out.push(item);
+                    Ok(out)
+                })),
+                Ok(other) => {
+                    let mut out = row;
+                    out.push(other);
+                    once(Ok(out))
+                }
+            })
+        }
+        OpKind::Project { input, items, keep_input } => {
+            let rows = build(input, &ctx, argument);
+            let names = &input.layout;
+            Box::new(rows.map(move |row| {
+                let row = row?;
+                ctx.tick()?;
+                let values = {
+                    let scope = Scope::Row { names, row: &row };
+                    items.iter().map(|(_, e)| eval(&ctx, e, &scope)).collect::<Result<Vec<_>>>()?
+                };
+                if *keep_input {
+                    let mut out = row;
+                    out.extend(values);
+                    Ok(out)
+                } else {
+                    Ok(values)
+                }
+            }))
+        }
+        OpKind::Aggregate { input, keys, aggregates } => {
+            let rows = build(input, &ctx, argument);
+            deferred(move || aggregate(&ctx, &input.layout, rows, keys, aggregates))
+        }
+        OpKind::Distinct { input, on } => {
+            let rows = build(input, &ctx, argument);
+            let mut seen: BTreeSet<GroupKey> = BTreeSet::new();
+            Box::new(rows.filter_map(move |item| {
+                let keep = item.and_then(|row| {
+                    let key = match on {
+                        Some(columns) => GroupKey(columns.iter().map(|&i| row.get(i).cloned().unwrap_or(QValue::Null)).collect()),
+                        None => GroupKey(row.clone()),
+                    };
+                    if seen.contains(&key) {
+                        return Ok(None);
+                    }
+                    seen.insert(key);
+                    ctx.check_rows(seen.len() as u64, "DISTINCT")?;
+                    Ok(Some(row))
+                });
+                keep.transpose()
+            }))
+        }
+        OpKind::Sort { input, keys } => {
+            let rows = build(input, &ctx, argument);
+            deferred(move || sort(&ctx, &input.layout, rows, keys))
+        }
+        OpKind::Skip { input, count } => {
+            let n = match row_count_of(&ctx, "SKIP", count) {
+                Ok(n) => n,
+                Err(e) => return once(Err(e)),
+            };
+            let rows = build(input, &ctx, argument);
+            Box::new(rows.skip(usize::try_from(n).unwrap_or(usize::MAX)))
+        }
+        OpKind::Limit { input, count } => {
+            let n = match row_count_of(&ctx, "LIMIT", count) {
+                Ok(n) => n,
+                Err(e) => return once(Err(e)),
+            };
+            if n == 0 {
+                return empty();
+            }
+            let rows = build(input, &ctx, argument);
+            Box::new(rows.take(usize::try_from(n).unwrap_or(usize::MAX)))
+        }
+        OpKind::Select { input, columns } => {
+            let rows = build(input, &ctx, argument);
+            Box::new(rows.map(move |row| {
+                let row = row?;
+                Ok(columns.iter().map(|&i| row.get(i).cloned().unwrap_or(QValue::Null)).collect())
+            }))
+        }
+        OpKind::Union { inputs } => {
+            let streams: Vec<RowStream<'a>> = inputs.iter().map(|input| build(input, &ctx, argument.clone())).collect();
+            Box::new(streams.into_iter().flatten())
+        }
+    }
+}
+
+fn row_count_of(ctx: &Ctx<'_>, what: &str, expr: &super::ast::Expr) -> Result<u64> {
+    let value = eval(ctx, expr, &Scope::Empty)?;
+    row_count(what, &value).map_err(|e| e.or_at(expr.span.start))
+}
+
+fn store_err(e: crate::store::StoreError) -> QueryError {
+    QueryError::from(e)
+}
+
+// ---------------------------------------------------------------------------------------
+// Scans and expansions
+
+/// Candidate node ids for a scan, per input row.
+fn node_scan<'a>(ctx: &Rc<Ctx<'a>>, names: &'a [String], source: &'a NodeSource, labels: &'a [String], row: Row) -> RowStream<'a> {
+    let store = match ctx.store() {
+        Ok(s) => s,
+        Err(e) => return once(Err(e)),
+    };
+    type Ids<'a> = Box<dyn Iterator<Item = Result<NodeId>> + 'a>;
+    let all = || -> Ids<'a> { Box::new(store.all_nodes().map(|r| r.map_err(store_err))) };
+    let by_label = |label: &'a str| -> Ids<'a> { Box::new(store.nodes_with_label(label).map(|r| r.map_err(store_err))) };
+    let ids: Ids<'a> = match source {
+        NodeSource::All => all(),
+        NodeSource::Label(label) => by_label(label),
+        NodeSource::Key(value) => match eval(ctx, value, &Scope::Row { names, row: &row }) {
+            Err(e) => return once(Err(e)),
+            Ok(QValue::Null) => return empty(),
+            Ok(QValue::Str(key)) => match store.nodes_with_key(&key) {
+                Ok(ids) => Box::new(ids.into_iter().map(Ok)),
+                Err(e) => return once(Err(store_err(e))),
+            },
+            // Not a string: the index cannot answer; the exact filter after the scan will.
+            Ok(_) => all(),
+        },
+        NodeSource::Name { label, value } => match eval(ctx, value, &Scope::Row { names, row: &row }) {
+            Err(e) => return once(Err(e)),
+            Ok(QValue::Null) => return empty(),
+            Ok(QValue::Str(name)) => match store.entities_named(&name) {
+                Ok(found) => {
+                    let mut ids: Vec<NodeId> = found.into_iter().filter(|(_, kind)| kind == label).map(|(id, _)| id).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Box::new(ids.into_iter().map(Ok))
+                }
+                Err(e) => return once(Err(store_err(e))),
+            },
+            Ok(_) => by_label(label),
+        },
+    };
+    let ctx = ctx.clone();
+    Box::new(ids.filter_map(move |id| {
+        let step = || -> Result<Option<Row>> {
+            ctx.tick()?;
+            let node = ctx.load_node(id?)?;
+            if !labels.iter().all(|l| node.record.has_label(l)) {
+                return Ok(None);
+            }
+            let mut out = row.clone();
+            out.push(QValue::Node(node));
+            Ok(Some(out))
+        };
+        step().transpose()
+    }))
+}
+
+type AdjacentStream<'a> = Box<dyn Iterator<Item = Result<(Direction, Adjacent)>> + 'a>;
+
+/// The relationships at `node` a walk may follow, in each direction and type.
+fn adjacency<'a>(store: &'a Store, node: NodeId, direction: PatternDirection, types: &'a [String]) -> AdjacentStream<'a> {
+    let directions: &'static [Direction] = match direction {
+        PatternDirection::Outgoing => &[Direction::Out],
+        PatternDirection::Incoming => &[Direction::In],
+        PatternDirection::Either => &[Direction::Out, Direction::In],
+    };
+    let either = direction == PatternDirection::Either;
+    let mut streams: Vec<AdjacentStream<'a>> = Vec::new();
+    for &d in directions {
+        if types.is_empty() {
+            streams.push(Box::new(store.adjacent(node, d, None).map(move |a| a.map(|a| (d, a)).map_err(store_err))));
+        } else {
+            for t in types {
+                streams.push(Box::new(store.adjacent(node, d, Some(t)).map(move |a| a.map(|a| (d, a)).map_err(store_err))));
+            }
+        }
+    }
+    // Going both ways, a self-loop shows up once out and once in: keep the first.
+    Box::new(streams.into_iter().flatten().filter(move |item| match item {
+        Ok((Direction::In, a)) if either => a.other != node,
+        _ => true,
+    }))
+}
+
+/// Relationship ids held in the given columns (single relationships or lists of them).
+fn used_relationships(row: &Row, columns: &[usize]) -> Vec<EdgeId> {
+    let mut used = Vec::new();
+    for &c in columns {
+        match row.get(c) {
+            Some(QValue::Relationship(r)) => used.push(r.id),
+            Some(QValue::List(items)) => used.extend(items.iter().filter_map(|i| match i {
+                QValue::Relationship(r) => Some(r.id),
+                _ => None,
+            })),
+            _ => {}
+        }
+    }
+    used
+}
+
+/// The node a walk starts from: `None` when it is null (an unmatched OPTIONAL MATCH).
+fn start_node(row: &Row, slot: usize) -> Result<Option<NodeValue>> {
+    match row.get(slot) {
+        Some(QValue::Node(n)) => Ok(Some(n.clone())),
+        Some(QValue::Null) | None => Ok(None),
+        Some(other) => Err(QueryError::type_error(format!("expected a node to match a pattern from, got a {}", other.type_name()))),
+    }
+}
+
+/// Loads the relationship behind an adjacency entry, with its endpoints' keys.
+fn relationship(ctx: &Ctx<'_>, from: &NodeValue, other: &NodeValue, edge: EdgeId) -> Result<RelValue> {
+    let record = ctx
+        .store()?
+        .edge(edge)?
+        .ok_or_else(|| QueryError::runtime(format!("relationship {edge} is missing from the store")))?;
+    let (start, end) = if record.src == from.id { (from, other) } else { (other, from) };
+    Ok(RelValue {
+        id: edge,
+        start_key: start.record.key().map(str::to_string),
+        end_key: end.record.key().map(str::to_string),
+        record: Arc::new(record),
+    })
+}
+
+/// The far node of a step: checked against a bound column, else loaded and label-checked.
+fn far_node(ctx: &Ctx<'_>, walk: &Walk, row: &Row, id: NodeId) -> Result<Option<NodeValue>> {
+    if let Some(into) = walk.into {
+        return Ok(match row.get(into) {
+            Some(QValue::Node(n)) if n.id == id => Some(n.clone()),
+            _ => None,
+        });
+    }
+    let node = ctx.load_node(id)?;
+    Ok(walk.to_labels.iter().all(|l| node.record.has_label(l)).then_some(node))
+}
+
+fn expand<'a>(ctx: &Rc<Ctx<'a>>, walk: &'a Walk, rel_bound: Option<usize>, row: Row) -> RowStream<'a> {
+    let from = match start_node(&row, walk.from) {
+        Ok(Some(n)) => n,
+        Ok(None) => return empty(),
+        Err(e) => return once(Err(e)),
+    };
+    let store = match ctx.store() {
+        Ok(s) => s,
+        Err(e) => return once(Err(e)),
+    };
+    let bound_rel = match rel_bound.map(|slot| row.get(slot)) {
+        None => None,
+        Some(Some(QValue::Relationship(r))) => Some(r.id),
+        Some(_) => return empty(),
+    };
+    let used = used_relationships(&row, &walk.unique_with);
+    let ctx = ctx.clone();
+    Box::new(adjacency(store, from.id, walk.direction, &walk.types).filter_map(move |item| {
+        let step = || -> Result<Option<Row>> {
+            ctx.tick()?;
+            let (_, adjacent) = item?;
+            if used.contains(&adjacent.edge) || bound_rel.is_some_and(|id| id != adjacent.edge) {
+                return Ok(None);
+            }
+            let Some(other) = far_node(&ctx, walk, &row, adjacent.other)? else { return Ok(None) };
+            let mut out = row.clone();
+            if bound_rel.is_none() {
+                out.push(QValue::Relationship(relationship(&ctx, &from, &other, adjacent.edge)?));
+            }
+            if walk.into.is_none() {
+                out.push(QValue::Node(other));
+            }
+            Ok(Some(out))
+        };
+        step().transpose()
+    }))
+}
+
+/// A variable-length step whose relationship list is already bound: the row survives
+/// when the list, in pattern order, walks from the start node within the length bounds.
+fn follow_list<'a>(
+    ctx: &Rc<Ctx<'a>>,
+    names: &'a [String],
+    spec: VarSpec<'a>,
+    props: Option<&'a super::ast::Expr>,
+    slot: usize,
+    row: Row,
+) -> RowStream<'a> {
+    let result = (|| -> Result<Option<Row>> {
+        let Some(start) = start_node(&row, spec.walk.from)? else { return Ok(None) };
+        let Some(QValue::List(items)) = row.get(slot) else { return Ok(None) };
+        let mut rels: Vec<RelValue> = Vec::new();
+        for item in items {
+            match item {
+                QValue::Relationship(r) => rels.push(r.clone()),
+                _ => return Ok(None),
+            }
+        }
+        let hops = rels.len() as u64;
+        if hops < spec.min || spec.max.is_some_and(|max| hops > max) {
+            return Ok(None);
+        }
+        // The walk goes from `start`; the list is in pattern order (reversed when walking back).
+        let ordered: Vec<&RelValue> = if spec.reversed { rels.iter().rev().collect() } else { rels.iter().collect() };
+        let wanted = props.map(|p| eval(ctx, p, &Scope::Row { names, row: &row })).transpose()?;
+        let mut at = start.id;
+        let mut nodes = vec![start.clone()];
+        for rel in ordered {
+            let record = &rel.record;
+            if !spec.walk.types.is_empty() && !spec.walk.types.contains(&record.edge_type) {
+                return Ok(None);
+            }
+            if let Some(wanted) = &wanted {
+                if !props_match(wanted, |k| record.props.get(k))? {
+                    return Ok(None);
+                }
+            }
+            let next = match spec.walk.direction {
+                PatternDirection::Outgoing if record.src == at => record.dst,
+                PatternDirection::Incoming if record.dst == at => record.src,
+                PatternDirection::Either if record.src == at => record.dst,
+                PatternDirection::Either if record.dst == at => record.src,
+                _ => return Ok(None),
+            };
+            nodes.push(ctx.load_node(next)?);
+            at = next;
+        }
+        let Some(end) = far_node(ctx, spec.walk, &row, at)? else { return Ok(None) };
+        let mut out = row.clone();
+        if spec.walk.into.is_none() {
+            out.push(QValue::Node(end));
+        }
+        if spec.with_path {
+            if spec.reversed {
+                nodes.reverse();
+            }
+            out.push(QValue::Path(PathValue { nodes, rels }));
+        }
+        Ok(Some(out))
+    })();
+    match result {
+        Ok(Some(row)) => once(Ok(row)),
+        Ok(None) => empty(),
+        Err(e) => once(Err(e)),
+    }
+}
+
+#[derive(Clone, Copy)]
+struct VarSpec<'a> {
+    walk: &'a Walk,
+    min: u64,
+    max: Option<u64>,
+    reversed: bool,
+    with_path: bool,
+}
+
+fn var_expand<'a>(ctx: &Rc<Ctx<'a>>, names: &'a [String], spec: VarSpec<'a>, props: Option<&'a super::ast::Expr>, row: Row) -> RowStream<'a> {
+    let start = match start_node(&row, spec.walk.from) {
+        Ok(Some(n)) => n,
+        Ok(None) => return empty(),
+        Err(e) => return once(Err(e)),
+    };
+    let wanted = match props.map(|p| eval(ctx, p, &Scope::Row { names, row: &row })).transpose() {
+        Ok(w) => w,
+        Err(e) => return once(Err(e)),
+    };
+    let store = match ctx.store() {
+        Ok(s) => s,
+        Err(e) => return once(Err(e)),
+    };
+    let used = used_relationships(&row, &spec.walk.unique_with);
+    let first_frame = if spec.max == Some(0) { None } else { Some(adjacency(store, start.id, spec.walk.direction, &spec.walk.types)) };
+    Box::new(VarExpandIter {
+        ctx: ctx.clone(),
+        store,
+        spec,
+        wanted,
+        used,
+        base: row,
+        frames: first_frame.into_iter().collect(),
+        rels: Vec::new(),
+        nodes: vec![start],
+        zero_pending: spec.min == 0,
+    })
+}
+
+/// Depth-first walk over relationship trails, one result per trail of acceptable length.
+struct VarExpandIter<'a> {
+    ctx: Rc<Ctx<'a>>,
+    store: &'a Store,
+    spec: VarSpec<'a>,
+    wanted: Option<QValue>,
+    used: Vec<EdgeId>,
+    base: Row,
+    /// `frames[i]` enumerates the relationships at `nodes[i]`.
+    frames: Vec<AdjacentStream<'a>>,
+    rels: Vec<RelValue>,
+    nodes: Vec<NodeValue>,
+    zero_pending: bool,
+}
+
+impl VarExpandIter<'_> {
+    /// The output row for the current trail, if its end node is acceptable.
+    fn emit(&self) -> Result<Option<Row>> {
+        let Some(end) = self.nodes.last() else { return Ok(None) };
+        let Some(end) = far_node(&self.ctx, self.spec.walk, &self.base, end.id)? else { return Ok(None) };
+        let mut rels: Vec<RelValue> = self.rels.clone();
+        let mut nodes: Vec<NodeValue> = self.nodes.clone();
+        if self.spec.reversed {
+            rels.reverse();
+            nodes.reverse();
+        }
+        let mut out = self.base.clone();
+        out.push(QValue::List(rels.iter().cloned().map(QValue::Relationship).collect()));
+        if self.spec.walk.into.is_none() {
+            out.push(QValue::Node(end));
+        }
+        if self.spec.with_path {
+            out.push(QValue::Path(PathValue { nodes, rels }));
+        }
+        Ok(Some(out))
+    }
+
+    fn step(&mut self) -> Result<Option<Row>> {
+        if self.zero_pending {
+            self.zero_pending = false;
+            if let Some(row) = self.emit()? {
+                return Ok(Some(row));
+            }
+        }
+        loop {
+            // Keep `rels.len() == frames.len() - 1`: drop the step whose frame is gone.
+            while !self.rels.is_empty() && self.rels.len() >= self.frames.len() {
+                self.rels.pop();
+                self.nodes.pop();
+            }
+            let Some(frame) = self.frames.last_mut() else { return Ok(None) };
+            let Some(item) = frame.next() else {
+                self.frames.pop();
+                continue;
+            };
+            self.ctx.tick()?;
+            let (_, adjacent) = item?;
+            if self.used.contains(&adjacent.edge) || self.rels.iter().any(|r| r.id == adjacent.edge) {
+                continue;
+            }
+            let Some(here) = self.nodes.last().cloned() else { return Ok(None) };
+            let other = self.ctx.load_node(adjacent.other)?;
+            let rel = relationship(&self.ctx, &here, &other, adjacent.edge)?;
+            if let Some(wanted) = &self.wanted {
+                if !props_match(wanted, |k| rel.record.props.get(k))? {
+                    continue;
+                }
+            }
+            self.rels.push(rel);
+            self.nodes.push(other);
+            let depth = self.rels.len() as u64;
+            if self.spec.max.map_or(true, |max| depth < max) {
+                self.frames.push(adjacency(self.store, adjacent.other, self.spec.walk.direction, &self.spec.walk.types));
+            }
+            if depth >= self.spec.min {
+                if let Some(row) = self.emit()? {
+                    return Ok(Some(row));
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for VarExpandIter<'_> {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Result<Row>> {
+        match self.step() {
+            Ok(Some(row)) => Some(Ok(row)),
+            Ok(None) => None,
+            Err(e) => {
+                // Stop after an error.
+                self.frames.clear();
+                self.rels.clear();
+                self.zero_pending = false;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Shortest paths
+
+struct ShortestSpec<'a> {
+    walk: &'a Walk,
+    min: u64,
+    max: Option<u64>,
+    all: bool,
+    bind_rels: bool,
+}
+
+/// One side of a bidirectional breadth-first search: distances, and for each node the
+/// (previous node, relationship) pairs that reached it first.
+struct Side {
+    depth: u64,
+    frontier: Vec<NodeId>,
+    dist: HashMap<NodeId, u64>,
+    via: HashMap<NodeId, Vec<(NodeId, EdgeId)>>,
+    direction: PatternDirection,
+}
+
+impl Side {
+    fn new(start: NodeId, direction: PatternDirection) -> Side {
+        Side { depth: 0, frontier: vec![start], dist: HashMap::from([(start, 0)]), via: HashMap::new(), direction }
+    }
+
+    /// Expands the frontier by one layer; returns the newly reached nodes.
+    fn expand(&mut self, ctx: &Ctx<'_>, walk: &Walk, wanted: Option<&QValue>) -> Result<Vec<NodeId>> {
+        let store = ctx.store()?;
+        let next_depth = self.depth + 1;
+        let mut next = Vec::new();
+        for &node in &self.frontier {
+            for item in adjacency(store, node, self.direction, &walk.types) {
+                ctx.tick()?;
+                let (_, adjacent) = item?;
+                if let Some(wanted) = wanted {
+                    let record = store.edge(adjacent.edge)?;
+                    if !props_match(wanted, |k| record.as_ref().and_then(|r| r.props.get(k)))? {
+                        continue;
+                    }
+                }
+                match self.dist.get(&adjacent.other) {
+                    None => {
+                        self.dist.insert(adjacent.other, next_depth);
+                        self.via.entry(adjacent.other).or_default().push((node, adjacent.edge));
+                        next.push(adjacent.other);
+                    }
+                    Some(&d) if d == next_depth => {
+                        self.via.entry(adjacent.other).or_default().push((node, adjacent.edge));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        self.depth = next_depth;
+        self.frontier = next.clone();
+        Ok(next)
+    }
+
+    /// Every chain of (node, relationship) steps from `node` back to this side's start.
+    fn chains(&self, node: NodeId, all: bool) -> Vec<Vec<(NodeId, EdgeId)>> {
+        let Some(via) = self.via.get(&node) else { return vec![Vec::new()] };
+        let mut out = Vec::new();
+        for &(prev, edge) in via {
+            for mut chain in self.chains(prev, all) {
+                chain.push((node, edge));
+                out.push(chain);
+                if !all {
+                    return out;
+                }
+            }
+        }
+        out
+    }
+}
+
+fn reverse_direction(direction: PatternDirection) -> PatternDirection {
+    match direction {
+        PatternDirection::Outgoing => PatternDirection::Incoming,
+        PatternDirection::Incoming => PatternDirection::Outgoing,
+        PatternDirection::Either => PatternDirection::Either,
+    }
+}
+
+/// Node and relationship ids of the shortest path(s) from `from` to `to`, searching from
+/// both ends at once and always growing the smaller frontier.
+fn shortest_ids(
+    ctx: &Ctx<'_>,
+    spec: &ShortestSpec<'_>,
+    from: NodeId,
+    to: NodeId,
+    wanted: Option<&QValue>,
+) -> Result<Vec<(Vec<NodeId>, Vec<EdgeId>)>> {
+    if from == to {
+        return Ok(if spec.min == 0 { vec![(vec![from], Vec::new())] } else { Vec::new() });
+    }
+    let mut forward = Side::new(from, spec.walk.direction);
+    let mut backward = Side::new(to, reverse_direction(spec.walk.direction));
+    loop {
+        if spec.max.is_some_and(|max| forward.depth + backward.depth >= max) {
+            return Ok(Vec::new());
+        }
+        if forward.frontier.is_empty() || backward.frontier.is_empty() {
+            return Ok(Vec::new());
+        }
+        let grow_forward = forward.frontier.len() <= backward.frontier.len();
+        let (grown, other) = if grow_forward { (&mut forward, &backward) } else { (&mut backward, &forward) };
+        let reached = grown.expand(ctx, spec.walk, wanted)?;
+        let best = reached.iter().filter_map(|n| other.dist.get(n).map(|d| d + grown.depth)).min();
+        let Some(length) = best else { continue };
+        let meeting: Vec<NodeId> =
+            reached.into_iter().filter(|n| other.dist.get(n).is_some_and(|d| d + grown.depth == length)).collect();
+        let mut paths = Vec::new();
+        for m in meeting {
+            for head in forward.chains(m, spec.all) {
+                for tail in backward.chains(m, spec.all) {
+                    let mut nodes = vec![from];
+                    let mut rels = Vec::new();
+                    for &(node, edge) in &head {
+                        nodes.push(node);
+                        rels.push(edge);
+                    }
+                    // The backward chain runs from `to` out to `m`: walk it in reverse.
+                    for i in (0..tail.len()).rev() {
+                        rels.push(tail[i].1);
+                        nodes.push(if i == 0 { to } else { tail[i - 1].0 });
+                    }
+                    paths.push((nodes, rels));
+                    if !spec.all {
+                        return Ok(paths);
+                    }
+                }
+            }
+        }
+        return Ok(paths);
+    }
+}
+
+fn shortest(ctx: &Ctx<'_>, names: &[String], spec: &ShortestSpec<'_>, props: Option<&super::ast::Expr>, row: Row) -> Result<Vec<Row>> {
+    let (Some(from), Some(to)) = (start_node(&row, spec.walk.from)?, spec.walk.into.and_then(|i| match row.get(i) {
+        Some(QValue::Node(n)) => Some(n.clone()),
+        _ => None,
+    })) else {
+        return Ok(Vec::new());
+    };
+    let wanted = props.map(|p| eval(ctx, p, &Scope::Row { names, row: &row })).transpose()?;
+    let used = used_relationships(&row, &spec.walk.unique_with);
+    let mut out = Vec::new();
+    for (node_ids, rel_ids) in shortest_ids(ctx, spec, from.id, to.id, wanted.as_ref())? {
+        if rel_ids.iter().any(|r| used.contains(r)) {
+            continue;
+        }
+        let nodes = node_ids
+            .iter()
+            .map(|&id| if id == from.id { Ok(from.clone()) } else if id == to.id { Ok(to.clone()) } else { ctx.load_node(id) })
+            .collect::<Result<Vec<_>>>()?;
+        let rels = rel_ids
+            .iter()
+            .zip(nodes.windows(2))
+            .map(|(&edge, pair)| relationship(ctx, &pair[0], &pair[1], edge))
+            .collect::<Result<Vec<_>>>()?;
+        let mut result = row.clone();
+        result.push(if spec.bind_rels {
+            QValue::List(rels.iter().cloned().map(QValue::Relationship).collect())
+        } else {
+            rels.first().cloned().map_or(QValue::Null, QValue::Relationship)
+        });
+        result.push(QValue::Path(PathValue { nodes, rels }));
+        out.push(result);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Paths
+
+fn build_path(row: &Row, start: usize, pieces: &[PathPiece]) -> Result<QValue> {
+    let Some(QValue::Node(first)) = row.get(start) else { return Ok(QValue::Null) };
+    let mut path = PathValue { nodes: vec![first.clone()], rels: Vec::new() };
+    for piece in pieces {
+        match piece {
+            PathPiece::Step { rel, node } => match (row.get(*rel), row.get(*node)) {
+                (Some(QValue::Relationship(r)), Some(QValue::Node(n))) => {
+                    path.rels.push(r.clone());
+                    path.nodes.push(n.clone());
+                }
+                _ => return Ok(QValue::Null),
+            },
+            PathPiece::Segment { path: slot } => match row.get(*slot) {
+                Some(QValue::Path(segment)) => {
+                    path.rels.extend(segment.rels.iter().cloned());
+                    path.nodes.extend(segment.nodes.iter().skip(1).cloned());
+                }
+                _ => return Ok(QValue::Null),
+            },
+        }
+    }
+    Ok(QValue::Path(path))
+}
+
+// ---------------------------------------------------------------------------------------
+// Sorting and aggregation
+
+fn sort<'a>(ctx: &Ctx<'a>, names: &[String], rows: RowStream<'a>, keys: &[(super::ast::Expr, bool)]) -> Result<Vec<Row>> {
+    let mut keyed: Vec<(Vec<QValue>, Row)> = Vec::new();
+    for row in rows {
+        let row = row?;
+        ctx.check_rows(keyed.len() as u64 + 1, "ORDER BY")?;
+        let scope = Scope::Row { names, row: &row };
+        let key = keys.iter().map(|(e, _)| eval(ctx, e, &scope)).collect::<Result<Vec<_>>>()?;
+        keyed.push((key, row));
+    }
+    keyed.sort_by(|(a, _), (b, _)| {
+        for (i, (_, descending)) in keys.iter().enumerate() {
+            let order = total_cmp(&a[i], &b[i]);
+            let order = if *descending { order.reverse() } else { order };
+            if order.is_ne() {
+                return order;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    Ok(keyed.into_iter().map(|(_, row)| row).collect())
+}
+
+/// The running state of one aggregate in one group.
+struct Accumulator<'p> {
+    spec: &'p Aggregation,
+    seen: Option<BTreeSet<GroupKey>>,
+    count: i64,
+    values: Vec<QValue>,
+    int_sum: i64,
+    float_sum: f64,
+    floats: bool,
+    best: Option<QValue>,
+    percentile: Option<f64>,
+}
+
+impl<'p> Accumulator<'p> {
+    fn new(spec: &'p Aggregation) -> Self {
+        Accumulator {
+            spec,
+            seen: spec.distinct.then(BTreeSet::new),
+            count: 0,
+            values: Vec::new(),
+            int_sum: 0,
+            float_sum: 0.0,
+            floats: false,
+            best: None,
+            percentile: None,
+        }
+    }
+
+    fn add(&mut self, ctx: &Ctx<'_>, scope: &Scope<'_>) -> Result<()> {
+        if self.spec.func == AggFunc::CountStar {
+            self.count += 1;
+            return Ok(());
+        }
+        let Some(arg) = &self.spec.arg else { return Ok(()) };
+        let value = eval(ctx, arg, scope)?;
+        if value.is_null() {
+            return Ok(());
+        }
+        if let Some(seen) = &mut self.seen {
+            if !seen.insert(GroupKey(vec![value.clone()])) {
+                return Ok(());
+            }
+        }
+        match self.spec.func {
+            AggFunc::CountStar => {}
+            AggFunc::Count => self.count += 1,
+            AggFunc::Collect => {
+                self.values.push(value);
+                ctx.check_rows(self.values.len() as u64, "collect()")?;
+            }
+            AggFunc::Sum | AggFunc::Avg => {
+                self.count += 1;
+                match value {
+                    QValue::Int(i) => {
+                        self.float_sum += i as f64;
+                        if !self.floats {
+                            self.int_sum = self.int_sum.checked_add(i).ok_or_else(|| QueryError::runtime("integer overflow in sum()"))?;
+                        }
+                    }
+                    QValue::Float(x) => {
+                        self.floats = true;
+                        self.float_sum += x;
+                    }
+                    other => {
+                        return Err(QueryError::type_error(format!("{}() expects numbers, got a {}", self.name(), other.type_name())))
+                    }
+                }
+            }
+            AggFunc::Min | AggFunc::Max => {
+                let better = match &self.best {
+                    None => true,
+                    Some(best) => {
+                        let order = total_cmp(&value, best);
+                        if self.spec.func == AggFunc::Min {
+                            order.is_lt()
+                        } else {
+                            order.is_gt()
+                        }
+                    }
+                };
+                if better {
+                    self.best = Some(value);
+                }
+            }
+            AggFunc::StDev | AggFunc::StDevP | AggFunc::PercentileDisc | AggFunc::PercentileCont => {
+                match value {
+                    QValue::Int(_) | QValue::Float(_) => self.values.push(value),
+                    other => {
+                        return Err(QueryError::type_error(format!("{}() expects numbers, got a {}", self.name(), other.type_name())))
+                    }
+                }
+                ctx.check_rows(self.values.len() as u64, &format!("{}()", self.name()))?;
+                if self.percentile.is_none() {
+                    if let Some(extra) = &self.spec.extra {
+                        let p = match eval(ctx, extra, scope)? {
+                            QValue::Int(i) => i as f64,
+                            QValue::Float(x) => x,
+                            other => {
+                                return Err(QueryError::type_error(format!("a percentile must be a number, got a {}", other.type_name())))
+                            }
+                        };
+                        if !(0.0..=1.0).contains(&p) {
+                            return Err(QueryError::runtime(format!("a percentile must be between 0.0 and 1.0, got {p}")));
+                        }
+                        self.percentile = Some(p);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        self.spec.text.split('(').next().unwrap_or("aggregate")
+    }
+
+    fn finish(self) -> QValue {
+        let as_float = |v: &QValue| match v {
+            QValue::Int(i) => *i as f64,
+            QValue::Float(x) => *x,
+            _ => f64::NAN,
+        };
+        match self.spec.func {
+            AggFunc::CountStar | AggFunc::Count => QValue::Int(self.count),
+            AggFunc::Collect => QValue::List(self.values),
+            AggFunc::Sum if self.floats => QValue::Float(self.float_sum),
+            AggFunc::Sum => QValue::Int(self.int_sum),
+            AggFunc::Avg if self.count == 0 => QValue::Null,
+            AggFunc::Avg => QValue::Float(self.float_sum / self.count as f64),
+            AggFunc::Min | AggFunc::Max => self.best.unwrap_or(QValue::Null),
+            AggFunc::StDev | AggFunc::StDevP => {
+                let n = self.values.len() as f64;
+                let sample = self.spec.func == AggFunc::StDev;
+                if self.values.len() < 2 && sample || self.values.is_empty() {
+                    return QValue::Float(0.0);
+                }
+                let mean = self.values.iter().map(as_float).sum::<f64>() / n;
+                let squares = self.values.iter().map(|v| (as_float(v) - mean).powi(2)).sum::<f64>();
+                QValue::Float((squares / if sample { n - 1.0 } else { n }).sqrt())
+            }
+            AggFunc::PercentileDisc | AggFunc::PercentileCont => {
+                let mut values = self.values;
+                if values.is_empty() {
+                    return QValue::Null;
+                }
+                values.sort_by(total_cmp);
+                let p = self.percentile.unwrap_or(0.0);
+                let n = values.len();
+                if self.spec.func == AggFunc::PercentileDisc {
+                    let index = ((p * n as f64).ceil() as usize).saturating_sub(1).min(n - 1);
+                    values.swap_remove(index)
+                } else {
+                    let position = p * (n - 1) as f64;
+                    let (lower, upper) = (position.floor() as usize, position.ceil() as usize);
+                    let (a, b) = (as_float(&values[lower.min(n - 1)]), as_float(&values[upper.min(n - 1)]));
+                    QValue::Float(a + (position - lower as f64) * (b - a))
+                }
+            }
+        }
+    }
+}
+
+/// Groups the input by the key expressions and computes every aggregate per group; with
+/// no keys, one row even for no input.
+fn aggregate<'a>(
+    ctx: &Ctx<'a>,
+    names: &[String],
+    rows: RowStream<'a>,
+    keys: &'a [(String, super::ast::Expr)],
+    aggregates: &'a [(String, Aggregation)],
+) -> Result<Vec<Row>> {
+    let mut index: std::collections::BTreeMap<GroupKey, usize> = std::collections::BTreeMap::new();
+    let mut groups: Vec<(Vec<QValue>, Vec<Accumulator<'a>>)> = Vec::new();
+    for row in rows {
+        let row = row?;
+        ctx.tick()?;
+        let scope = Scope::Row { names, row: &row };
+        let key = keys.iter().map(|(_, e)| eval(ctx, e, &scope)).collect::<Result<Vec<_>>>()?;
+        let group_key = GroupKey(key);
+        let slot = match index.get(&group_key) {
+            Some(&slot) => slot,
+            None => {
+                ctx.check_rows(groups.len() as u64 + 1, "aggregation")?;
+                let accumulators = aggregates.iter().map(|(_, a)| Accumulator::new(a)).collect();
+                groups.push((group_key.0.clone(), accumulators));
+                index.insert(group_key, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        for acc in &mut groups[slot].1 {
+            acc.add(ctx, &scope)?;
+        }
+    }
+    if groups.is_empty() && keys.is_empty() {
+        groups.push((Vec::new(), aggregates.iter().map(|(_, a)| Accumulator::new(a)).collect()));
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(mut key, accumulators)| {
+            key.extend(accumulators.into_iter().map(Accumulator::finish));
+            key
+        })
+        .collect())
+}

@@ -1,0 +1,120 @@
+//! The read-only openCypher query engine: text → lexer → parser (AST) → semantic checks
+//! → planner → streaming executor → formatted rows. Nothing in here writes to the store.
+
+pub mod ast;
+pub mod error;
+pub mod exec;
+pub mod format;
+pub mod lexer;
+pub mod parser;
+pub mod plan;
+pub mod semantic;
+pub mod value;
+
+mod eval;
+mod functions;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::model::Value;
+use crate::store::Store;
+
+pub use error::{ErrorKind, Position, QueryError};
+use value::QValue;
+
+/// Query parameters by name (without the `$`).
+pub type Params = BTreeMap<String, Value>;
+
+/// How to plan and run a query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryOptions {
+    /// `false` plans naively — every pattern starts from a scan of all nodes, no index
+    /// anchors, no label index — so tests can demand the same rows both ways.
+    pub use_indexes: bool,
+    /// Running longer than this fails with `ErrorKind::Timeout`.
+    pub timeout: Option<Duration>,
+    /// Cap on rows held in memory (ORDER BY, DISTINCT, aggregation, collect) and on result
+    /// rows; exceeding it fails with `ErrorKind::RowLimit`.
+    pub max_rows: Option<u64>,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions { use_indexes: true, timeout: None, max_rows: None }
+    }
+}
+
+/// Parses the full openCypher syntax (write clauses too) into a tree; nothing is refused here.
+pub fn parse(text: &str) -> Result<ast::Query, QueryError> {
+    parser::parse(text)
+}
+
+/// A checked and planned query, ready to run any number of times.
+pub struct Prepared {
+    columns: Vec<String>,
+    plan: plan::Plan,
+    options: QueryOptions,
+}
+
+/// Parses, checks and plans `text` against `store`'s statistics.
+pub fn prepare(store: &Store, text: &str, options: &QueryOptions) -> Result<Prepared, QueryError> {
+    let query = parse(text)?;
+    semantic::check(&query, text).map_err(|e| e.locate(text))?;
+    let plan = plan::plan_query(store, &query, text, options).map_err(|e| e.locate(text))?;
+    Ok(Prepared { columns: plan.columns.clone(), plan, options: options.clone() })
+}
+
+impl Prepared {
+    /// The result column names: aliases, or the expressions as written.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The operator tree, one operator per line, indented by depth.
+    pub fn explain(&self) -> String {
+        self.plan.explain()
+    }
+
+    /// Starts running: rows are produced as the iterator is pulled.
+    pub fn execute<'a>(&'a self, store: &'a Store, params: &'a Params) -> Result<Rows<'a>, QueryError> {
+        let inner = exec::execute(&self.plan, store, params, &self.options)?;
+        Ok(Rows { inner })
+    }
+}
+
+/// The rows of a running query, produced lazily. After an error it yields nothing more.
+pub struct Rows<'a> {
+    inner: exec::RowStream<'a>,
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<Vec<QValue>, QueryError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
+/// All the rows of a query, collected.
+#[derive(Clone, Debug)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<QValue>>,
+}
+
+/// Prepares and runs `text`, collecting every row.
+pub fn run(store: &Store, text: &str, params: &Params, options: &QueryOptions) -> Result<QueryResult, QueryError> {
+    let prepared = prepare(store, text, options)?;
+    let rows = prepared.execute(store, params)?.collect::<Result<Vec<_>, _>>().map_err(|e| e.locate(text))?;
+    Ok(QueryResult { columns: prepared.columns, rows })
+}
+
+/// Evaluates an expression without variables (literals, lists, maps, parameters,
+/// arithmetic, scalar functions such as `range` or `toUpper`) to a property value.
+pub fn eval_constant(expr: &ast::Expr, params: &Params) -> Result<Value, QueryError> {
+    let value = eval::eval_constant(expr, params)?;
+    value
+        .to_value()
+        .ok_or_else(|| QueryError::type_error(format!("a {} is not a property value", value.type_name())))
+}

@@ -1,0 +1,1151 @@
+//! Logical plan: a tree of operators built from the checked syntax tree, anchored on the
+//! cheapest index (id key, entity name, smallest label), filters pushed to where their variables are bound.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use super::ast::*;
+use super::error::{QueryError, Result};
+use super::functions;
+use super::semantic::{contains_aggregate, map_children, source_text};
+use super::QueryOptions;
+use crate::model::ENTITY_KINDS;
+use crate::store::{Stats, Store};
+
+/// Prefix of names the planner invents (anonymous pattern elements, hidden columns);
+/// no query can spell them, and `RETURN *` skips them.
+pub const HIDDEN: char = '\u{1}';
+
+pub fn is_hidden(name: &str) -> bool {
+    name.starts_with(HIDDEN)
+}
+
+/// A planned query: the operator tree and its result columns.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub root: Op,
+    pub columns: Vec<String>,
+}
+
+/// One operator and the names of the columns of the rows it produces.
+#[derive(Clone, Debug)]
+pub struct Op {
+    pub kind: OpKind,
+    pub layout: Vec<String>,
+}
+
+/// Where a node scan finds its candidates.
+#[derive(Clone, Debug)]
+pub enum NodeSource {
+    /// Every node (the naive plan, or no label known).
+    All,
+    /// The label index.
+    Label(String),
+    /// The `id` property index; a non-string value falls back to a full scan.
+    Key(Expr),
+    /// The entity name/alias index, narrowed to entities of `label`; candidates are
+    /// re-checked by an exact `name` filter.
+    Name { label: String, value: Expr },
+}
+
+/// One piece of a named path, in pattern order.
+#[derive(Clone, Debug)]
+pub enum PathPiece {
+    /// A single relationship then the node it reaches (column indexes).
+    Step { rel: usize, node: usize },
+    /// A variable-length segment: a hidden column holding the walked sub-path.
+    Segment { path: usize },
+}
+
+/// How an expansion walks from one bound node.
+#[derive(Clone, Debug)]
+pub struct Walk {
+    pub from: usize,
+    pub types: Vec<String>,
+    /// Direction relative to `from`.
+    pub direction: PatternDirection,
+    /// When the far node is already bound, its column: the expansion only checks it.
+    pub into: Option<usize>,
+    /// Labels the far node must carry.
+    pub to_labels: Vec<String>,
+    /// Columns holding relationships (or lists of them) this one must differ from.
+    pub unique_with: Vec<usize>,
+    /// Names, for `explain`.
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    CountStar,
+    Count,
+    Collect,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    StDev,
+    StDevP,
+    PercentileDisc,
+    PercentileCont,
+}
+
+#[derive(Clone, Debug)]
+pub struct Aggregation {
+    pub func: AggFunc,
+    pub distinct: bool,
+    pub arg: Option<Expr>,
+    /// The percentile of percentileDisc/percentileCont.
+    pub extra: Option<Expr>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum OpKind {
+    /// Yields the row it is given once: the start of a query, the inner side of OPTIONAL MATCH.
+    Argument,
+    /// Extends each row with every candidate node that carries `labels`.
+    NodeScan { input: Box<Op>, var: String, source: NodeSource, labels: Vec<String> },
+    /// Follows one relationship from a bound node.
+    Expand { input: Box<Op>, walk: Walk, rel_bound: Option<usize> },
+    /// Follows `min..max` relationships (no relationship twice), binding the list of them.
+    VarExpand {
+        input: Box<Op>,
+        walk: Walk,
+        min: u64,
+        max: Option<u64>,
+        /// The walk goes right-to-left in the pattern: lists are reversed before binding.
+        reversed: bool,
+        /// Property map every relationship must match.
+        props: Option<Expr>,
+        /// Also bind the walked sub-path (for named paths).
+        with_path: bool,
+        /// The relationship list is already bound: the walk must follow exactly it.
+        bound_list: Option<usize>,
+    },
+    /// Breadth-first search for the shortest path(s) between two bound nodes.
+    ShortestPath { input: Box<Op>, walk: Walk, min: u64, max: Option<u64>, all: bool, props: Option<Expr>, bind_rels: bool },
+    /// Assembles a named path from bound columns.
+    BuildPath { input: Box<Op>, var: String, start: usize, pieces: Vec<PathPiece> },
+    Filter { input: Box<Op>, predicate: Expr },
+    /// Runs `inner` per row; a row with no match continues with nulls for the new columns.
+    Optional { input: Box<Op>, inner: Box<Op> },
+    Unwind { input: Box<Op>, expr: Expr, var: String },
+    /// Evaluates items; `keep_input` keeps the input columns in front (for ORDER BY).
+    Project { input: Box<Op>, items: Vec<(String, Expr)>, keep_input: bool },
+    /// Groups by `keys`, computing `aggregates` per group.
+    Aggregate { input: Box<Op>, keys: Vec<(String, Expr)>, aggregates: Vec<(String, Aggregation)> },
+    /// Drops rows equal to an earlier one (on the `on` columns, else all of them).
+    Distinct { input: Box<Op>, on: Option<Vec<usize>> },
+    Sort { input: Box<Op>, keys: Vec<(Expr, bool)> },
+    Skip { input: Box<Op>, count: Expr },
+    Limit { input: Box<Op>, count: Expr },
+    /// Keeps only the named columns, in order.
+    Select { input: Box<Op>, columns: Vec<usize> },
+    /// Concatenates its inputs (UNION ALL); UNION adds a Distinct on top.
+    Union { inputs: Vec<Op> },
+}
+
+impl Op {
+    fn new(kind: OpKind, layout: Vec<String>) -> Op {
+        Op { kind, layout }
+    }
+
+    fn slot(&self, name: &str) -> Result<usize> {
+        self.layout
+            .iter()
+            .rposition(|n| n == name)
+            .ok_or_else(|| QueryError::runtime(format!("internal planner error: no column '{name}'")))
+    }
+
+    /// The layout plus new columns.
+    fn extended(&self, names: &[&str]) -> Vec<String> {
+        let mut layout = self.layout.clone();
+        layout.extend(names.iter().map(|n| n.to_string()));
+        layout
+    }
+}
+
+/// Plans a checked query.
+pub fn plan_query(store: &Store, query: &Query, text: &str, options: &QueryOptions) -> Result<Plan> {
+    let stats = if options.use_indexes { store.stats()? } else { Stats::default() };
+    // Only entities written with their kind are in the name index (ingest does that; a
+    // store without any is not relied on).
+    let name_index = options.use_indexes && store.has_name_index()?;
+    let planner = Planner { stats, use_indexes: options.use_indexes, name_index, text, next_hidden: std::cell::Cell::new(0) };
+    let (first, columns) = planner.single(&query.first)?;
+    if query.unions.is_empty() {
+        return Ok(Plan { root: first, columns });
+    }
+    let mut inputs = vec![first];
+    for union in &query.unions {
+        inputs.push(planner.single(&union.query)?.0);
+    }
+    let distinct = query.unions.iter().any(|u| !u.all);
+    let mut root = Op::new(OpKind::Union { inputs }, columns.clone());
+    if distinct {
+        root = Op::new(OpKind::Distinct { input: Box::new(root), on: None }, columns.clone());
+    }
+    Ok(Plan { root, columns })
+}
+
+struct Planner<'t> {
+    stats: Stats,
+    use_indexes: bool,
+    name_index: bool,
+    text: &'t str,
+    next_hidden: std::cell::Cell<usize>,
+}
+
+/// A conjunct of a WHERE clause (or of an inline property map) waiting to be placed.
+struct Conjunct {
+    expr: Expr,
+    /// Variables it needs bound (only those the query scope knows).
+    needs: BTreeSet<String>,
+}
+
+/// A relationship of a MATCH pattern, with its endpoint names.
+struct PatternRel<'q> {
+    rel: &'q RelPattern,
+    name: String,
+    left: String,
+    right: String,
+    part: usize,
+}
+
+impl Planner<'_> {
+    fn hidden(&self, what: &str) -> String {
+        let n = self.next_hidden.get();
+        self.next_hidden.set(n + 1);
+        format!("{HIDDEN}{what}{n}")
+    }
+
+    /// Plans one query part, returning its operator tree and column names.
+    fn single(&self, query: &SingleQuery) -> Result<(Op, Vec<String>)> {
+        let mut op = Op::new(OpKind::Argument, Vec::new());
+        let mut columns = Vec::new();
+        for clause in &query.clauses {
+            op = match clause {
+                Clause::Match(m) if m.optional => {
+                    let argument = Op::new(OpKind::Argument, op.layout.clone());
+                    let inner = self.plan_match(argument, m)?;
+                    let layout = inner.layout.clone();
+                    Op::new(OpKind::Optional { input: Box::new(op), inner: Box::new(inner) }, layout)
+                }
+                Clause::Match(m) => self.plan_match(op, m)?,
+                Clause::Unwind(u) => {
+                    let layout = op.extended(&[&u.variable.name]);
+                    Op::new(OpKind::Unwind { input: Box::new(op), expr: u.expr.clone(), var: u.variable.name.clone() }, layout)
+                }
+                Clause::With(w) => self.plan_projection(op, &w.projection, w.where_.as_ref())?.0,
+                Clause::Return(r) => {
+                    let (projected, names) = self.plan_projection(op, &r.projection, None)?;
+                    columns = names;
+                    projected
+                }
+                other => {
+                    return Err(QueryError::unsupported(
+                        other.span().start,
+                        super::semantic::read_only_message(other.keyword()),
+                    ))
+                }
+            };
+        }
+        Ok((op, columns))
+    }
+
+    // --- MATCH --------------------------------------------------------------------------
+
+    /// Plans a MATCH clause on top of `input`: anchors, expansions, filters, paths.
+    fn plan_match(&self, input: Op, m: &MatchClause) -> Result<Op> {
+        let bound_before: BTreeSet<String> = input.layout.iter().cloned().collect();
+        // Name every anonymous element so operators can refer to it.
+        let mut parts: Vec<PatternPart> = m.pattern.parts.clone();
+        for part in &mut parts {
+            self.name_anonymous(&mut part.element);
+        }
+        let mut scope: BTreeSet<String> = bound_before.clone();
+        for part in &parts {
+            scope.extend(part.element.variables().into_iter().map(|v| v.name.clone()));
+            if let Some(v) = &part.variable {
+                scope.insert(v.name.clone());
+            }
+        }
+        // Conjuncts: WHERE split on AND, plus inline property maps and labels of bound nodes.
+        let mut conjuncts: Vec<Conjunct> = Vec::new();
+        if let Some(cond) = &m.where_ {
+            for e in split_and(cond) {
+                conjuncts.push(Conjunct { needs: free_variables(&e, &scope), expr: e });
+            }
+        }
+        for part in &parts {
+            let element = &part.element;
+            for node in std::iter::once(&element.start).chain(element.chain.iter().map(|s| &s.node)) {
+                let name = node_name(node);
+                if let Some(props) = &node.properties {
+                    for e in property_conjuncts(&name, props) {
+                        conjuncts.push(Conjunct { needs: free_variables(&e, &scope), expr: e });
+                    }
+                }
+                // A node bound earlier must be a node (not null) and carry the labels.
+                if bound_before.contains(&name) {
+                    let kind = if node.labels.is_empty() {
+                        ExprKind::IsNull { expr: Box::new(var_expr(&name)), negated: true }
+                    } else {
+                        ExprKind::HasLabels(Box::new(var_expr(&name)), node.labels.iter().map(|l| l.name.clone()).collect())
+                    };
+                    let e = Expr::new(kind, node.span);
+                    conjuncts.push(Conjunct { needs: BTreeSet::from([name.clone()]), expr: e });
+                }
+            }
+            for step in &element.chain {
+                if step.rel.length.is_none() {
+                    if let Some(props) = &step.rel.properties {
+                        let name = rel_name(&step.rel);
+                        for e in property_conjuncts(&name, props) {
+                            conjuncts.push(Conjunct { needs: free_variables(&e, &scope), expr: e });
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut op = input;
+        let mut bound = bound_before.clone();
+        op = self.place_filters(op, &mut conjuncts, &bound);
+
+        // Relationships of ordinary parts, and the nodes of each part.
+        let mut rels: Vec<PatternRel<'_>> = Vec::new();
+        let mut node_order: Vec<(String, &NodePattern)> = Vec::new();
+        for (index, part) in parts.iter().enumerate() {
+            if part.shortest.is_some() {
+                continue;
+            }
+            let element = &part.element;
+            let mut left = node_name(&element.start);
+            node_order.push((left.clone(), &element.start));
+            for step in &element.chain {
+                let right = node_name(&step.node);
+                node_order.push((right.clone(), &step.node));
+                rels.push(PatternRel { rel: &step.rel, name: rel_name(&step.rel), left: left.clone(), right: right.clone(), part: index });
+                left = right;
+            }
+        }
+        // Labels per node name (a node may appear several times).
+        let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, node) in &node_order {
+            let entry = labels.entry(name.clone()).or_default();
+            for l in &node.labels {
+                if !entry.contains(&l.name) {
+                    entry.push(l.name.clone());
+                }
+            }
+        }
+        // Shortest-path endpoints carry labels too.
+        for part in parts.iter().filter(|p| p.shortest.is_some()) {
+            let element = &part.element;
+            for node in std::iter::once(&element.start).chain(element.chain.iter().map(|s| &s.node)) {
+                let entry = labels.entry(node_name(node)).or_default();
+                for l in &node.labels {
+                    if !entry.contains(&l.name) {
+                        entry.push(l.name.clone());
+                    }
+                }
+            }
+        }
+
+        let mut planned_rels: Vec<bool> = vec![false; rels.len()];
+        let mut rel_columns: Vec<String> = Vec::new();
+        let mut built_paths: BTreeSet<usize> = BTreeSet::new();
+        let mut pending_nodes: Vec<String> = Vec::new();
+        for (name, _) in &node_order {
+            if !pending_nodes.contains(name) {
+                pending_nodes.push(name.clone());
+            }
+        }
+        loop {
+            // Expand along any relationship with a bound end (both bound first: cheapest).
+            let next_rel = (0..rels.len())
+                .filter(|&i| !planned_rels[i])
+                .filter(|&i| bound.contains(&rels[i].left) || bound.contains(&rels[i].right))
+                .min_by_key(|&i| (!(bound.contains(&rels[i].left) && bound.contains(&rels[i].right)), i));
+            if let Some(i) = next_rel {
+                planned_rels[i] = true;
+                op = self.plan_expand(op, &rels[i], &bound, &labels, &rel_columns)?;
+                bound.insert(rels[i].left.clone());
+                bound.insert(rels[i].right.clone());
+                bound.insert(rels[i].name.clone());
+                rel_columns.push(rels[i].name.clone());
+                if rels[i].rel.length.is_some() && self.part_is_named(&parts, rels[i].part) {
+                    bound.insert(segment_name(&rels[i].name));
+                }
+                op = self.place_paths(op, &parts, &rels, &planned_rels, &mut built_paths, &mut bound)?;
+                op = self.place_filters(op, &mut conjuncts, &bound);
+                continue;
+            }
+            // Otherwise start a new component at its cheapest unbound node.
+            let unbound: Vec<&String> = pending_nodes.iter().filter(|n| !bound.contains(*n)).collect();
+            if unbound.is_empty() {
+                break;
+            }
+            let (name, source) = self.choose_anchor(&unbound, &rels, &planned_rels, &labels, &conjuncts, &bound);
+            let node_labels = labels.get(&name).cloned().unwrap_or_default();
+            let layout = op.extended(&[&name]);
+            op = Op::new(OpKind::NodeScan { input: Box::new(op), var: name.clone(), source, labels: node_labels }, layout);
+            bound.insert(name);
+            op = self.place_paths(op, &parts, &rels, &planned_rels, &mut built_paths, &mut bound)?;
+            op = self.place_filters(op, &mut conjuncts, &bound);
+        }
+        // Shortest paths last: their endpoints are bound by now.
+        for part in parts.iter().filter(|p| p.shortest.is_some()) {
+            op = self.plan_shortest(op, part, &mut bound, &labels, &rel_columns)?;
+            op = self.place_filters(op, &mut conjuncts, &bound);
+        }
+        // Whatever is left (cannot happen for checked queries) is applied at the end.
+        for c in conjuncts.drain(..) {
+            op = filter(op, c.expr);
+        }
+        Ok(op)
+    }
+
+    fn part_is_named(&self, parts: &[PatternPart], index: usize) -> bool {
+        parts.get(index).is_some_and(|p| p.variable.is_some())
+    }
+
+    /// Gives anonymous nodes and relationships hidden names.
+    fn name_anonymous(&self, element: &mut PatternElement) {
+        let name_node = |node: &mut NodePattern| {
+            if node.variable.is_none() {
+                node.variable = Some(Ident { name: self.hidden("anon_"), span: node.span });
+            }
+        };
+        name_node(&mut element.start);
+        for step in &mut element.chain {
+            name_node(&mut step.node);
+            if step.rel.variable.is_none() {
+                step.rel.variable = Some(Ident { name: self.hidden("anon_"), span: step.rel.span });
+            }
+        }
+    }
+
+    /// Adds every conjunct whose variables are all bound, in written order.
+    fn place_filters(&self, mut op: Op, conjuncts: &mut Vec<Conjunct>, bound: &BTreeSet<String>) -> Op {
+        let mut i = 0;
+        while i < conjuncts.len() {
+            if conjuncts[i].needs.iter().all(|v| bound.contains(v)) {
+                let c = conjuncts.remove(i);
+                op = filter(op, c.expr);
+            } else {
+                i += 1;
+            }
+        }
+        op
+    }
+
+    /// Builds each named path once all of its pieces are bound.
+    fn place_paths(
+        &self,
+        mut op: Op,
+        parts: &[PatternPart],
+        rels: &[PatternRel<'_>],
+        planned: &[bool],
+        built: &mut BTreeSet<usize>,
+        bound: &mut BTreeSet<String>,
+    ) -> Result<Op> {
+        for (index, part) in parts.iter().enumerate() {
+            let Some(var) = &part.variable else { continue };
+            if part.shortest.is_some() || built.contains(&index) {
+                continue;
+            }
+            let start = node_name(&part.element.start);
+            let part_rels: Vec<usize> = (0..rels.len()).filter(|&i| rels[i].part == index).collect();
+            if !bound.contains(&start) || !part_rels.iter().all(|&i| planned[i]) {
+                continue;
+            }
+            let mut pieces = Vec::new();
+            for &i in &part_rels {
+                let r = &rels[i];
+                if r.rel.length.is_some() {
+                    pieces.push(PathPiece::Segment { path: op.slot(&segment_name(&r.name))? });
+                } else {
+                    pieces.push(PathPiece::Step { rel: op.slot(&r.name)?, node: op.slot(&r.right)? });
+                }
+            }
+            let start_slot = op.slot(&start)?;
+            let layout = op.extended(&[&var.name]);
+            op = Op::new(OpKind::BuildPath { input: Box::new(op), var: var.name.clone(), start: start_slot, pieces }, layout);
+            built.insert(index);
+            bound.insert(var.name.clone());
+        }
+        Ok(op)
+    }
+
+    /// Picks where a new pattern component starts: an indexed equality on `id` or on an
+    /// entity's name, else the smallest label, else every node. Naively, the first node.
+    fn choose_anchor(
+        &self,
+        unbound: &[&String],
+        rels: &[PatternRel<'_>],
+        planned: &[bool],
+        labels: &BTreeMap<String, Vec<String>>,
+        conjuncts: &[Conjunct],
+        bound: &BTreeSet<String>,
+    ) -> (String, NodeSource) {
+        let first = unbound[0].clone();
+        if !self.use_indexes {
+            return (first, NodeSource::All);
+        }
+        // Only nodes of the component holding the first unbound node compete, so the
+        // written order of components is kept.
+        let component = component_of(&first, rels, planned);
+        let mut best: Option<(u64, String, NodeSource)> = None;
+        for name in unbound.iter().filter(|n| component.contains(**n)) {
+            let (cost, source) = self.anchor_cost(name, labels.get(*name).map(Vec::as_slice).unwrap_or(&[]), conjuncts, bound);
+            if best.as_ref().map_or(true, |(c, _, _)| cost < *c) {
+                best = Some((cost, (*name).clone(), source));
+            }
+        }
+        match best {
+            Some((_, name, source)) => (name, source),
+            None => (first, NodeSource::All),
+        }
+    }
+
+    fn anchor_cost(&self, name: &str, labels: &[String], conjuncts: &[Conjunct], bound: &BTreeSet<String>) -> (u64, NodeSource) {
+        for c in conjuncts {
+            if let Some(value) = equality_on(&c.expr, name, "id", bound) {
+                return (1, NodeSource::Key(value));
+            }
+        }
+        let entity_kind = labels.iter().find(|l| ENTITY_KINDS.contains(&l.as_str())).filter(|_| self.name_index);
+        if let Some(kind) = entity_kind {
+            for c in conjuncts {
+                if let Some(value) = equality_on(&c.expr, name, "name", bound) {
+                    return (2, NodeSource::Name { label: kind.clone(), value });
+                }
+            }
+        }
+        let smallest = labels.iter().map(|l| (self.stats.labels.get(l).copied().unwrap_or(0), l)).min();
+        match smallest {
+            Some((count, label)) => (10 + count, NodeSource::Label(label.clone())),
+            None => (11 + self.stats.nodes, NodeSource::All),
+        }
+    }
+
+    /// Plans the expansion of one relationship from whichever end is bound.
+    fn plan_expand(
+        &self,
+        op: Op,
+        r: &PatternRel<'_>,
+        bound: &BTreeSet<String>,
+        labels: &BTreeMap<String, Vec<String>>,
+        rel_columns: &[String],
+    ) -> Result<Op> {
+        // Walk left-to-right unless only the right end is bound.
+        let forward = bound.contains(&r.left);
+        let (from, to) = if forward { (&r.left, &r.right) } else { (&r.right, &r.left) };
+        let direction = match (r.rel.direction, forward) {
+            (PatternDirection::Either, _) => PatternDirection::Either,
+            (d, true) => d,
+            (PatternDirection::Outgoing, false) => PatternDirection::Incoming,
+            (PatternDirection::Incoming, false) => PatternDirection::Outgoing,
+        };
+        let into = if bound.contains(to) { Some(op.slot(to)?) } else { None };
+        let unique_with = rel_columns.iter().map(|c| op.slot(c)).collect::<Result<Vec<_>>>()?;
+        let types: Vec<String> = {
+            let mut t: Vec<String> = r.rel.types.iter().map(|t| t.name.clone()).collect();
+            t.dedup();
+            t
+        };
+        let to_labels = if into.is_some() { Vec::new() } else { labels.get(to).cloned().unwrap_or_default() };
+        let text = expand_text(from, &r.name, (to, &to_labels), &types, direction, r.rel.length);
+        let walk = Walk { from: op.slot(from)?, types, direction, into, to_labels, unique_with, text };
+        match r.rel.length {
+            None => {
+                let rel_bound = if bound.contains(&r.name) { Some(op.slot(&r.name)?) } else { None };
+                let mut new: Vec<&str> = Vec::new();
+                if rel_bound.is_none() {
+                    new.push(&r.name);
+                }
+                if into.is_none() {
+                    new.push(to);
+                }
+                let layout = op.extended(&new);
+                Ok(Op::new(OpKind::Expand { input: Box::new(op), walk, rel_bound }, layout))
+            }
+            Some(length) => {
+                let with_path = true;
+                let segment = segment_name(&r.name);
+                let bound_list = if bound.contains(&r.name) { Some(op.slot(&r.name)?) } else { None };
+                let mut new: Vec<&str> = Vec::new();
+                if bound_list.is_none() {
+                    new.push(&r.name);
+                }
+                if into.is_none() {
+                    new.push(to);
+                }
+                if with_path {
+                    new.push(&segment);
+                }
+                let layout = op.extended(&new);
+                Ok(Op::new(
+                    OpKind::VarExpand {
+                        input: Box::new(op),
+                        walk,
+                        min: length.min_hops(),
+                        max: length.max,
+                        reversed: !forward,
+                        props: r.rel.properties.clone(),
+                        with_path,
+                        bound_list,
+                    },
+                    layout,
+                ))
+            }
+        }
+    }
+
+    /// Plans `p = shortestPath((a)-[…]-(b))`: both ends are scanned first if unbound.
+    fn plan_shortest(
+        &self,
+        mut op: Op,
+        part: &PatternPart,
+        bound: &mut BTreeSet<String>,
+        labels: &BTreeMap<String, Vec<String>>,
+        rel_columns: &[String],
+    ) -> Result<Op> {
+        let element = &part.element;
+        let Some(step) = element.chain.first() else {
+            return Err(QueryError::semantic(part.span.start, "shortestPath needs a relationship"));
+        };
+        let from = node_name(&element.start);
+        let to = node_name(&step.node);
+        for end in [&from, &to] {
+            if !bound.contains(end) {
+                let node_labels = labels.get(end).cloned().unwrap_or_default();
+                let source = match node_labels.first() {
+                    Some(l) if self.use_indexes => NodeSource::Label(l.clone()),
+                    _ => NodeSource::All,
+                };
+                let layout = op.extended(&[end]);
+                op = Op::new(OpKind::NodeScan { input: Box::new(op), var: end.clone(), source, labels: node_labels }, layout);
+                bound.insert(end.clone());
+            }
+        }
+        let rel = &step.rel;
+        let rel_var = rel_name(rel);
+        let (min, max) = match rel.length {
+            Some(length) => (length.min_hops(), length.max),
+            None => (1, Some(1)),
+        };
+        let path_var = part.variable.as_ref().map_or_else(|| self.hidden("path_"), |v| v.name.clone());
+        let types: Vec<String> = rel.types.iter().map(|t| t.name.clone()).collect();
+        let walk = Walk {
+            from: op.slot(&from)?,
+            text: expand_text(&from, &rel_var, (&to, &[]), &types, rel.direction, rel.length),
+            types,
+            direction: rel.direction,
+            into: Some(op.slot(&to)?),
+            to_labels: Vec::new(),
+            unique_with: rel_columns.iter().map(|c| op.slot(c)).collect::<Result<Vec<_>>>()?,
+        };
+        let layout = op.extended(&[&rel_var, &path_var]);
+        bound.insert(rel_var);
+        bound.insert(path_var);
+        Ok(Op::new(
+            OpKind::ShortestPath {
+                input: Box::new(op),
+                walk,
+                min,
+                max,
+                all: part.shortest == Some(ShortestKind::All),
+                props: rel.properties.clone(),
+                bind_rels: rel.length.is_some(),
+            },
+            layout,
+        ))
+    }
+
+    // --- WITH / RETURN ------------------------------------------------------------------
+
+    /// Plans a projection: aggregation or evaluation, DISTINCT, ORDER BY, SKIP, LIMIT, and
+    /// WITH's WHERE. Returns the operator and the column names.
+    fn plan_projection(&self, input: Op, projection: &Projection, where_: Option<&Expr>) -> Result<(Op, Vec<String>)> {
+        let mut items: Vec<(String, Expr)> = Vec::new();
+        if projection.star {
+            let mut names: Vec<&String> = input.layout.iter().filter(|n| !is_hidden(n)).collect();
+            names.sort();
+            names.dedup();
+            for name in names {
+                items.push((name.clone(), var_expr(name)));
+            }
+        }
+        for item in &projection.items {
+            let name = match (&item.alias, &item.expr.kind) {
+                (Some(alias), _) => alias.name.clone(),
+                (None, ExprKind::Variable(v)) => v.clone(),
+                (None, _) => source_text(self.text, item.expr.span),
+            };
+            items.push((name, item.expr.clone()));
+        }
+        let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
+        let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
+        let item_exprs: Vec<(Expr, String)> = items.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
+        let sort_keys: Vec<(Expr, bool)> =
+            projection.order_by.iter().map(|s| (replace_items(&s.expr, &item_exprs), s.descending)).collect();
+
+        // A WHERE reading variables from before a non-aggregating WITH runs on the rows
+        // as projected, before DISTINCT, ORDER BY, SKIP and LIMIT; one reading only the
+        // projected names filters what WITH passes on.
+        let input_names: BTreeSet<String> = input.layout.iter().cloned().collect();
+        let early_where = where_.filter(|cond| {
+            !aggregating && {
+                let projected: BTreeSet<&String> = columns.iter().collect();
+                free_variables(cond, &input_names).iter().any(|v| !projected.contains(v))
+            }
+        });
+        let late_where = where_.filter(|_| early_where.is_none());
+        let mut op;
+        let keep_input;
+        if aggregating {
+            let mut keys: Vec<(String, Expr)> = Vec::new();
+            let mut aggs: Vec<(Expr, String)> = Vec::new();
+            for (_, e) in &items {
+                if contains_aggregate(e) {
+                    collect_aggregates(e, &mut aggs, &|| self.hidden("agg_"));
+                } else {
+                    keys.push((self.hidden("key_"), e.clone()));
+                }
+            }
+            let aggregates = aggs
+                .iter()
+                .map(|(e, name)| Ok((name.clone(), self.aggregation(e)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let mut layout: Vec<String> = keys.iter().map(|(n, _)| n.clone()).collect();
+            layout.extend(aggregates.iter().map(|(n, _)| n.clone()));
+            let key_exprs: Vec<(Expr, String)> = keys.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
+            op = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggregates }, layout);
+            // Re-express each item over the grouped columns.
+            let mut out_items = Vec::new();
+            for (name, e) in &items {
+                let rewritten = replace_aggregates(e, &aggs, &key_exprs);
+                out_items.push((name.clone(), rewritten));
+            }
+            op = Op::new(OpKind::Project { input: Box::new(op), items: out_items, keep_input: false }, columns.clone());
+            keep_input = false;
+        } else {
+            keep_input = early_where.is_some() || (!projection.distinct && !projection.order_by.is_empty());
+            let layout = if keep_input {
+                let mut l = input.layout.clone();
+                l.extend(columns.iter().cloned());
+                l
+            } else {
+                columns.clone()
+            };
+            op = Op::new(OpKind::Project { input: Box::new(input), items: items.clone(), keep_input }, layout);
+        }
+        if let Some(cond) = early_where {
+            op = filter(op, cond.clone());
+        }
+        if projection.distinct {
+            let layout = op.layout.clone();
+            let offset = layout.len() - columns.len();
+            let on = if keep_input { Some((offset..layout.len()).collect()) } else { None };
+            op = Op::new(OpKind::Distinct { input: Box::new(op), on }, layout);
+        }
+        if !sort_keys.is_empty() {
+            let layout = op.layout.clone();
+            op = Op::new(OpKind::Sort { input: Box::new(op), keys: sort_keys }, layout);
+        }
+        if let Some(skip) = &projection.skip {
+            let layout = op.layout.clone();
+            op = Op::new(OpKind::Skip { input: Box::new(op), count: skip.clone() }, layout);
+        }
+        if let Some(limit) = &projection.limit {
+            let layout = op.layout.clone();
+            op = Op::new(OpKind::Limit { input: Box::new(op), count: limit.clone() }, layout);
+        }
+        if keep_input {
+            let offset = op.layout.len() - columns.len();
+            let slots = (offset..op.layout.len()).collect();
+            op = Op::new(OpKind::Select { input: Box::new(op), columns: slots }, columns.clone());
+        }
+        if let Some(cond) = late_where {
+            op = filter(op, cond.clone());
+        }
+        Ok((op, columns))
+    }
+
+    fn aggregation(&self, e: &Expr) -> Result<Aggregation> {
+        let text = e.to_string();
+        let (name, distinct, args) = match &e.kind {
+            ExprKind::CountStar => {
+                return Ok(Aggregation { func: AggFunc::CountStar, distinct: false, arg: None, extra: None, text })
+            }
+            ExprKind::Function { name, distinct, args } => (name, *distinct, args),
+            _ => return Err(QueryError::runtime("internal planner error: not an aggregate")),
+        };
+        let func = match functions::canonical_name(name) {
+            Some("count") => AggFunc::Count,
+            Some("collect") => AggFunc::Collect,
+            Some("sum") => AggFunc::Sum,
+            Some("avg") => AggFunc::Avg,
+            Some("min") => AggFunc::Min,
+            Some("max") => AggFunc::Max,
+            Some("stDev") => AggFunc::StDev,
+            Some("stDevP") => AggFunc::StDevP,
+            Some("percentileDisc") => AggFunc::PercentileDisc,
+            Some("percentileCont") => AggFunc::PercentileCont,
+            _ => return Err(QueryError::semantic(e.span.start, format!("unknown aggregate function '{name}'"))),
+        };
+        Ok(Aggregation { func, distinct, arg: args.first().cloned(), extra: args.get(1).cloned(), text })
+    }
+}
+
+fn filter(input: Op, predicate: Expr) -> Op {
+    let layout = input.layout.clone();
+    Op::new(OpKind::Filter { input: Box::new(input), predicate }, layout)
+}
+
+fn var_expr(name: &str) -> Expr {
+    Expr::new(ExprKind::Variable(name.to_string()), Span::default())
+}
+
+fn node_name(node: &NodePattern) -> String {
+    node.variable.as_ref().map(|v| v.name.clone()).unwrap_or_default()
+}
+
+fn rel_name(rel: &RelPattern) -> String {
+    rel.variable.as_ref().map(|v| v.name.clone()).unwrap_or_default()
+}
+
+/// The hidden column holding a variable-length relationship's walked sub-path.
+fn segment_name(rel: &str) -> String {
+    format!("{HIDDEN}segment {rel}")
+}
+
+/// Splits a predicate on AND into its conjuncts.
+fn split_and(expr: &Expr) -> Vec<Expr> {
+    match &expr.kind {
+        ExprKind::Binary(BinaryOp::And, a, b) => {
+            let mut out = split_and(a);
+            out.extend(split_and(b));
+            out
+        }
+        _ => vec![expr.clone()],
+    }
+}
+
+/// `{k: v, …}` on element `name` as conjuncts `name.k = v`; a parameter map becomes one
+/// internal predicate comparing every entry.
+fn property_conjuncts(name: &str, props: &Expr) -> Vec<Expr> {
+    match &props.kind {
+        ExprKind::Map(entries) => entries
+            .iter()
+            .map(|(key, value)| {
+                let lhs = Expr::new(ExprKind::Property(Box::new(var_expr(name)), key.clone()), value.span);
+                Expr::new(ExprKind::Binary(BinaryOp::Eq, Box::new(lhs), Box::new(value.clone())), value.span)
+            })
+            .collect(),
+        _ => vec![Expr::new(
+            ExprKind::Function { name: PROPS_MATCH.to_string(), distinct: false, args: vec![var_expr(name), props.clone()] },
+            props.span,
+        )],
+    }
+}
+
+/// Internal predicate: the element's properties include every entry of the map.
+pub const PROPS_MATCH: &str = "\u{1}propertiesMatch";
+
+/// The variables `expr` reads that belong to the query scope `scope` (comprehension and
+/// pattern-local names are not needs).
+fn free_variables(expr: &Expr, scope: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    expr.walk(&mut |e| match &e.kind {
+        ExprKind::Variable(name) | ExprKind::MapProjection { variable: name, .. } if scope.contains(name) => {
+            out.insert(name.clone());
+        }
+        ExprKind::PatternPredicate(element) | ExprKind::PatternComprehension { element, .. } => {
+            for v in element.variables() {
+                if scope.contains(&v.name) {
+                    out.insert(v.name.clone());
+                }
+            }
+        }
+        _ => {}
+    });
+    if let ExprKind::MapProjection { items, .. } = &expr.kind {
+        for item in items {
+            if let MapProjectionItem::Variable(v) = item {
+                if scope.contains(v) {
+                    out.insert(v.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// If `expr` is `name.key = value` (either way round) with `value` computable before the
+/// node is bound (literals, parameters, variables in `bound`), returns `value`.
+fn equality_on(expr: &Expr, name: &str, key: &str, bound: &BTreeSet<String>) -> Option<Expr> {
+    let ExprKind::Binary(BinaryOp::Eq, a, b) = &expr.kind else { return None };
+    let is_target = |e: &Expr| {
+        matches!(&e.kind, ExprKind::Property(base, k) if k == key && matches!(&base.kind, ExprKind::Variable(v) if v == name))
+    };
+    let computable = |e: &Expr| {
+        let mut ok = true;
+        e.walk(&mut |x| match &x.kind {
+            ExprKind::Variable(v) => ok &= bound.contains(v),
+            ExprKind::PatternPredicate(_) | ExprKind::PatternComprehension { .. } | ExprKind::CountStar => ok = false,
+            ExprKind::Function { name, .. } => ok &= !functions::is_aggregate(name),
+            _ => {}
+        });
+        ok
+    };
+    if is_target(a) && computable(b) {
+        Some((**b).clone())
+    } else if is_target(b) && computable(a) {
+        Some((**a).clone())
+    } else {
+        None
+    }
+}
+
+/// The node names reachable from `start` through relationships not yet planned.
+fn component_of(start: &str, rels: &[PatternRel<'_>], planned: &[bool]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::from([start.to_string()]);
+    loop {
+        let mut grew = false;
+        for (i, r) in rels.iter().enumerate() {
+            if planned[i] {
+                continue;
+            }
+            let (l, rr) = (seen.contains(&r.left), seen.contains(&r.right));
+            if l != rr {
+                seen.insert(r.left.clone());
+                seen.insert(r.right.clone());
+                grew = true;
+            }
+        }
+        if !grew {
+            return seen;
+        }
+    }
+}
+
+/// Replaces sub-expressions equal to a projection item by that item's column.
+fn replace_items(expr: &Expr, items: &[(Expr, String)]) -> Expr {
+    if let Some((_, name)) = items.iter().find(|(e, _)| e == expr) {
+        return Expr::new(ExprKind::Variable(name.clone()), expr.span);
+    }
+    map_children(expr, &mut |child| replace_items(child, items))
+}
+
+/// Collects each distinct aggregate call in `expr`, naming it with `fresh`.
+fn collect_aggregates(expr: &Expr, out: &mut Vec<(Expr, String)>, fresh: &dyn Fn() -> String) {
+    let is_aggregate = match &expr.kind {
+        ExprKind::CountStar => true,
+        ExprKind::Function { name, .. } => functions::is_aggregate(name),
+        _ => false,
+    };
+    if is_aggregate {
+        if !out.iter().any(|(e, _)| e == expr) {
+            out.push((expr.clone(), fresh()));
+        }
+        return;
+    }
+    for child in expr.children() {
+        collect_aggregates(child, out, fresh);
+    }
+}
+
+/// Rewrites an aggregating item over grouped columns: aggregate calls and grouping-key
+/// expressions become references to their hidden columns.
+fn replace_aggregates(expr: &Expr, aggs: &[(Expr, String)], keys: &[(Expr, String)]) -> Expr {
+    if let Some((_, name)) = aggs.iter().chain(keys).find(|(e, _)| e == expr) {
+        return Expr::new(ExprKind::Variable(name.clone()), expr.span);
+    }
+    map_children(expr, &mut |child| replace_aggregates(child, aggs, keys))
+}
+
+// ---------------------------------------------------------------------------------------
+// explain
+
+fn expand_text(
+    from: &str,
+    rel: &str,
+    (to, to_labels): (&str, &[String]),
+    types: &[String],
+    direction: PatternDirection,
+    length: Option<VarLength>,
+) -> String {
+    let mut detail = String::new();
+    if !is_hidden(rel) {
+        detail.push_str(rel);
+    }
+    for (i, t) in types.iter().enumerate() {
+        detail.push_str(if i == 0 { ":" } else { "|" });
+        detail.push_str(t);
+    }
+    if let Some(length) = length {
+        detail.push('*');
+        match (length.min, length.max) {
+            (Some(a), Some(b)) if a == b => {
+                let _ = write!(detail, "{a}");
+            }
+            (min, max) => {
+                if let Some(a) = min {
+                    let _ = write!(detail, "{a}");
+                }
+                if min.is_some() || max.is_some() {
+                    detail.push_str("..");
+                }
+                if let Some(b) = max {
+                    let _ = write!(detail, "{b}");
+                }
+            }
+        }
+    }
+    let (left, right) = match direction {
+        PatternDirection::Outgoing => ("-", "->"),
+        PatternDirection::Incoming => ("<-", "-"),
+        PatternDirection::Either => ("-", "-"),
+    };
+    let to = format!("{}{}", display_name(to), to_labels.iter().map(|l| format!(":{l}")).collect::<String>());
+    if detail.is_empty() {
+        format!("({}){left}{right}({to})", display_name(from))
+    } else {
+        format!("({}){left}[{detail}]{right}({to})", display_name(from))
+    }
+}
+
+/// A variable as shown in plans: hidden names read `anon_3` and the like.
+fn display_name(name: &str) -> String {
+    name.trim_start_matches(HIDDEN).to_string()
+}
+
+/// The leaf that starts a query: nothing worth a line in a plan.
+fn is_empty_argument(op: &Op) -> bool {
+    matches!(op.kind, OpKind::Argument) && op.layout.is_empty()
+}
+
+impl Plan {
+    /// The operator tree, root first, one operator per line, inputs indented below.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        self.root.explain_into(&mut out, 0);
+        out
+    }
+}
+
+impl Op {
+    fn explain_into(&self, out: &mut String, depth: usize) {
+        let pad = "  ".repeat(depth);
+        let line = self.describe();
+        let _ = writeln!(out, "{pad}{line}");
+        match &self.kind {
+            OpKind::Argument => {}
+            OpKind::Optional { input, inner } => {
+                inner.explain_into(out, depth + 1);
+                if !is_empty_argument(input) {
+                    let _ = writeln!(out, "{pad}  for each row of");
+                    input.explain_into(out, depth + 2);
+                }
+            }
+            OpKind::Union { inputs } => {
+                for input in inputs {
+                    input.explain_into(out, depth + 1);
+                }
+            }
+            OpKind::NodeScan { input, .. }
+            | OpKind::Expand { input, .. }
+            | OpKind::VarExpand { input, .. }
+            | OpKind::ShortestPath { input, .. }
+            | OpKind::BuildPath { input, .. }
+            | OpKind::Filter { input, .. }
+            | OpKind::Unwind { input, .. }
+            | OpKind::Project { input, .. }
+            | OpKind::Aggregate { input, .. }
+            | OpKind::Distinct { input, .. }
+            | OpKind::Sort { input, .. }
+            | OpKind::Skip { input, .. }
+            | OpKind::Limit { input, .. }
+            | OpKind::Select { input, .. } => {
+                if !is_empty_argument(input) {
+                    input.explain_into(out, depth + 1);
+                }
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        let shown = |e: &Expr| display_name(&e.to_string().replace(HIDDEN, ""));
+        match &self.kind {
+            OpKind::Argument => {
+                let names: Vec<String> = self.layout.iter().filter(|n| !is_hidden(n)).cloned().collect();
+                format!("Argument {}", names.join(", ")).trim_end().to_string()
+            }
+            OpKind::NodeScan { var, source, labels, input } => {
+                let node = format!("{}{}", display_name(var), labels.iter().map(|l| format!(":{l}")).collect::<String>());
+                let product = if input.layout.is_empty() { "" } else { " (per input row)" };
+                match source {
+                    NodeSource::All => format!("AllNodesScan {node}{product}"),
+                    NodeSource::Label(label) => format!("LabelScan {node} using :{label}{product}"),
+                    NodeSource::Key(value) => format!("NodeByKey {node} id = {}{product}", shown(value)),
+                    NodeSource::Name { value, .. } => format!("NodeByName {node} name = {}{product}", shown(value)),
+                }
+            }
+            OpKind::Expand { walk, .. } => {
+                format!("{} {}", if walk.into.is_some() { "ExpandInto" } else { "Expand" }, walk.text)
+            }
+            OpKind::VarExpand { walk, bound_list, .. } => {
+                let kind = match (walk.into.is_some(), bound_list.is_some()) {
+                    (_, true) => "FollowRelationshipList",
+                    (true, false) => "VarLengthExpandInto",
+                    (false, false) => "VarLengthExpand",
+                };
+                format!("{kind} {}", walk.text)
+            }
+            OpKind::ShortestPath { walk, all, .. } => {
+                format!("{} {}", if *all { "AllShortestPaths" } else { "ShortestPath" }, walk.text)
+            }
+            OpKind::BuildPath { var, .. } => format!("NamedPath {}", display_name(var)),
+            OpKind::Filter { predicate, .. } => format!("Filter {}", shown(predicate)),
+            OpKind::Optional { .. } => "Optional".to_string(),
+            OpKind::Unwind { expr, var, .. } => format!("Unwind {} AS {}", shown(expr), display_name(var)),
+            OpKind::Project { items, .. } => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|(name, e)| {
+                        let expr = shown(e);
+                        if expr == *name {
+                            expr
+                        } else {
+                            format!("{} = {expr}", display_name(name))
+                        }
+                    })
+                    .collect();
+                format!("Projection {}", parts.join(", "))
+            }
+            OpKind::Aggregate { keys, aggregates, .. } => {
+                let keys: Vec<String> = keys.iter().map(|(n, e)| format!("{} = {}", display_name(n), shown(e))).collect();
+                let aggs: Vec<String> = aggregates.iter().map(|(n, a)| format!("{} = {}", display_name(n), a.text)).collect();
+                format!("Aggregate keys [{}] aggregates [{}]", keys.join(", "), aggs.join(", "))
+            }
+            OpKind::Distinct { .. } => "Distinct".to_string(),
+            OpKind::Sort { keys, .. } => {
+                let keys: Vec<String> =
+                    keys.iter().map(|(e, desc)| format!("{}{}", shown(e), if *desc { " DESC" } else { "" })).collect();
+                format!("Sort {}", keys.join(", "))
+            }
+            OpKind::Skip { count, .. } => format!("Skip {}", shown(count)),
+            OpKind::Limit { count, .. } => format!("Limit {}", shown(count)),
+            OpKind::Select { columns, input } => {
+                let names: Vec<String> = columns.iter().filter_map(|&i| input.layout.get(i)).map(|n| display_name(n)).collect();
+                format!("Select {}", names.join(", "))
+            }
+            OpKind::Union { .. } => "Union".to_string(),
+        }
+    }
+}
+
