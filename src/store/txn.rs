@@ -19,6 +19,9 @@ pub struct WriteTxn<'s> {
     cache: RefCell<LookupCache>,
 }
 
+/// A key and its value, as a prefix scan returns them.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// Entries above which a cache is dropped and refilled, to bound memory on huge ingests.
 const CACHE_LIMIT: usize = 1_000_000;
 
@@ -103,7 +106,7 @@ impl<'s> WriteTxn<'s> {
     }
 
     /// Prefix scan over sled merged with the pending overlay.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         for item in self.store.db.scan_prefix(prefix) {
             let (key, value) = item?;
