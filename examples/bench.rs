@@ -31,7 +31,8 @@ fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let db = flag("--db").ok_or("usage: bench --db PATH [--repeats N]")?;
-    let repeats: usize = flag("--repeats").map(|r| r.parse().map_err(|_| "--repeats takes a number")).transpose()?.unwrap_or(20);
+    let repeats: usize =
+        flag("--repeats").map(|r| r.parse().map_err(|_| "--repeats takes a number")).transpose()?.unwrap_or(20);
     let opened = Instant::now();
     let store = Store::open(db.as_ref(), OpenMode::MustExist).map_err(|e| e.to_string())?;
     println!("store open: {:.2} ms", ms(opened.elapsed()));
@@ -62,9 +63,15 @@ fn run() -> Result<(), String> {
 fn pick_params(store: &Store) -> Result<Params, String> {
     let scalar = |text: &str| -> Result<Value, String> {
         let result = query::run(store, text, &Params::new(), &QueryOptions::default()).map_err(|e| e.render(text))?;
-        result.rows.first().and_then(|r| r.first()).map(|v| Value::Str(v.to_string().trim_matches('\'').to_string())).ok_or(format!("no row for {text}"))
+        result
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .map(|v| Value::Str(v.to_string().trim_matches('\'').to_string()))
+            .ok_or(format!("no row for {text}"))
     };
-    let giver = scalar("MATCH (g:Gift)-[:GIVER]->(p:Person) RETURN p.name AS n, count(*) AS c ORDER BY c DESC, n LIMIT 1")?;
+    let giver =
+        scalar("MATCH (g:Gift)-[:GIVER]->(p:Person) RETURN p.name AS n, count(*) AS c ORDER BY c DESC, n LIMIT 1")?;
     let mut params = Params::new();
     params.insert("giver".into(), giver.clone());
     params.insert("a".into(), giver.clone());

@@ -59,7 +59,11 @@ fn spelling_variants_resolve_to_one_entity_and_one_event() {
         r#"{"ref":"k","kind":"Person","name":"Kim Jong Un","country":"North Korea"},{"ref":"p","kind":"Person","name":"Vladimir Putin","aliases":["Putin"]}"#,
         r#"{"type":"meeting","participants":["k","p"],"date":"2023-09-13","evidence":"met"}"#,
     );
-    let b = article("a2", "", r#"{"type":"meeting","participants":["PUTIN","kim  jong-un"],"date":"2023-09-13","status":"occurred"}"#);
+    let b = article(
+        "a2",
+        "",
+        r#"{"type":"meeting","participants":["PUTIN","kim  jong-un"],"date":"2023-09-13","status":"occurred"}"#,
+    );
     let path = ws.write("batch.jsonl", &format!("{a}\n{b}\n"));
     assert_eq!(ws.ingest(&path).status.code(), Some(0));
     let stats = ws.stats();
@@ -82,7 +86,8 @@ fn a_different_date_precision_is_a_different_event() {
 #[test]
 fn invalid_records_are_reported_with_file_line_and_field_and_the_rest_land() {
     let ws = Workspace::new();
-    let good = article("good", "", r#"{"type":"gift","giver":"Kim Jong Un","recipient":"Vladimir Putin","items":["rifle"]}"#);
+    let good =
+        article("good", "", r#"{"type":"gift","giver":"Kim Jong Un","recipient":"Vladimir Putin","items":["rifle"]}"#);
     let bad = article("bad", "", r#"{"type":"meeting","participants":["Kim Jong Un"]}"#);
     let path = ws.write("batch.jsonl", &format!("{good}\n\n{bad}\nnot json\n"));
     let rejects = ws.path("rejects.jsonl");
@@ -137,7 +142,10 @@ fn remove_takes_an_article_and_the_events_only_it_reported() {
     let stats = ws.stats();
     assert_eq!(stats["nodes"]["Event"], 20);
     assert_eq!(stats["edges"]["REPORTED_IN"], 23);
-    ws.cmd(&["remove", "no-such-article"]).assert().code(1).stderr(predicate::str::contains("no article with id 'no-such-article'"));
+    ws.cmd(&["remove", "no-such-article"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no article with id 'no-such-article'"));
 }
 
 #[test]
@@ -156,7 +164,11 @@ fn entities_shows_how_a_spelling_resolves() {
 #[test]
 fn show_prints_an_event_with_its_provenance() {
     let ws = Workspace::new();
-    let a = article("a1", "", r#"{"type":"gift","giver":"Kim Jong Un","recipient":"Vladimir Putin","items":["rifle"],"date":"2023-09-13","according_to":"Dmitry Peskov","evidence":"Kim memberi Putin senjata"}"#);
+    let a = article(
+        "a1",
+        "",
+        r#"{"type":"gift","giver":"Kim Jong Un","recipient":"Vladimir Putin","items":["rifle"],"date":"2023-09-13","according_to":"Dmitry Peskov","evidence":"Kim memberi Putin senjata"}"#,
+    );
     let path = ws.write("batch.jsonl", &format!("{a}\n"));
     ws.ingest(&path);
     let output = ws.cmd(&["show", "person:kim-jong-un", "--format", "json"]).output().unwrap();

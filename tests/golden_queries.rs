@@ -18,7 +18,9 @@ fn example_store() -> Store {
     let mut ingester = Ingester::new(&store, Ontology::embedded(), None).expect("ingester");
     let file = std::fs::File::open(EXAMPLE).expect("example batch");
     ingester
-        .ingest("example", std::io::BufReader::new(file), &|_| {}, &mut |d| panic!("example batch rejected a record: {d}"))
+        .ingest("example", std::io::BufReader::new(file), &|_| {}, &mut |d| {
+            panic!("example batch rejected a record: {d}")
+        })
         .expect("ingest");
     ingester.finish().expect("flush");
     store
@@ -46,7 +48,8 @@ fn run_as_json(store: &Store, text: &str, params: &Params, use_indexes: bool) ->
 fn golden_queries_over_the_example_batch() {
     let store = example_store();
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
-    let mut paths: Vec<_> = std::fs::read_dir(QUERIES).expect("tests/queries").map(|e| e.expect("entry").path()).collect();
+    let mut paths: Vec<_> =
+        std::fs::read_dir(QUERIES).expect("tests/queries").map(|e| e.expect("entry").path()).collect();
     paths.retain(|p| p.extension().is_some_and(|e| e == "cypher"));
     paths.sort();
     assert!(paths.len() >= 10, "the suite has its queries");
@@ -58,7 +61,9 @@ fn golden_queries_over_the_example_batch() {
         let naive = run_as_json(&store, &text, &params, false);
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
         if indexed != naive {
-            failures.push(format!("{name}: the indexed plan and the naive plan disagree\nindexed: {indexed}\nnaive: {naive}"));
+            failures.push(format!(
+                "{name}: the indexed plan and the naive plan disagree\nindexed: {indexed}\nnaive: {naive}"
+            ));
             continue;
         }
         let expected_path = path.with_extension("expected");

@@ -32,7 +32,10 @@ fn a_new_event_type_in_the_ontology_is_ingested_without_code_changes() {
     let summary = ingester.finish().unwrap();
     // The second record has an invalid second call (one caller), so it is rejected whole.
     assert_eq!(summary.rejected, 1);
-    assert_eq!(diagnostics[0].to_string(), "calls.jsonl:2: facts[1].callers: needs at least 2 distinct entities, got 1");
+    assert_eq!(
+        diagnostics[0].to_string(),
+        "calls.jsonl:2: facts[1].callers: needs at least 2 distinct entities, got 1"
+    );
     let stats = store.stats().unwrap();
     assert_eq!(stats.labels.get("PhoneCall"), Some(&1));
     assert_eq!(stats.labels.get("Event"), Some(&1));

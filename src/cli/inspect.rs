@@ -22,7 +22,10 @@ struct EntityRow {
 pub fn entities(store: &Store, kind: Option<&str>, name: Option<&str>, format: Format) -> Result<u8, Failure> {
     if let Some(kind) = kind {
         if !ENTITY_KINDS.contains(&kind) {
-            return Err(Failure::Message(format!("unknown kind '{kind}'; expected one of {}", ENTITY_KINDS.join(", "))));
+            return Err(Failure::Message(format!(
+                "unknown kind '{kind}'; expected one of {}",
+                ENTITY_KINDS.join(", ")
+            )));
         }
     }
     let kinds: Vec<&str> = match kind {
@@ -30,7 +33,12 @@ pub fn entities(store: &Store, kind: Option<&str>, name: Option<&str>, format: F
         None => ENTITY_KINDS.to_vec(),
     };
     let ids: Vec<NodeId> = match name {
-        Some(name) => store.entities_named(name)?.into_iter().filter(|(_, k)| kinds.contains(&k.as_str())).map(|(id, _)| id).collect(),
+        Some(name) => store
+            .entities_named(name)?
+            .into_iter()
+            .filter(|(_, k)| kinds.contains(&k.as_str()))
+            .map(|(id, _)| id)
+            .collect(),
         None => {
             let mut ids = Vec::new();
             for kind in &kinds {
@@ -49,7 +57,10 @@ pub fn entities(store: &Store, kind: Option<&str>, name: Option<&str>, format: F
     }
     if let Some(name) = name {
         if rows.is_empty() {
-            eprintln!("no entity is named '{name}'{}", kind.map(|k| format!(" among {k} entities")).unwrap_or_default());
+            eprintln!(
+                "no entity is named '{name}'{}",
+                kind.map(|k| format!(" among {k} entities")).unwrap_or_default()
+            );
             return Ok(1);
         }
         if rows.len() > 1 {
@@ -67,7 +78,13 @@ pub fn entities(store: &Store, kind: Option<&str>, name: Option<&str>, format: F
         Format::Table => {
             let mut table = new_table(&["name", "kind", "id", "aliases", "events"]);
             for r in &rows {
-                table.add_row(vec![r.name.clone(), r.kind.clone(), r.id.clone(), r.aliases.join("; "), r.events.to_string()]);
+                table.add_row(vec![
+                    r.name.clone(),
+                    r.kind.clone(),
+                    r.id.clone(),
+                    r.aliases.join("; "),
+                    r.events.to_string(),
+                ]);
             }
             format!("{table}\n")
         }
@@ -136,7 +153,11 @@ fn describe_node(store: &Store, id: NodeId, record: &NodeRecord) -> Result<Shown
             let adjacent = adjacent?;
             let other = store.node(adjacent.other)?;
             let other_key = other.as_ref().and_then(|n| n.key()).unwrap_or_default().to_string();
-            let other_name = other.as_ref().and_then(|n| n.props.get("name").or(n.props.get("title"))).map(plain).unwrap_or_default();
+            let other_name = other
+                .as_ref()
+                .and_then(|n| n.props.get("name").or(n.props.get("title")))
+                .map(plain)
+                .unwrap_or_default();
             let props = store.edge(adjacent.edge)?.map(|e| e.props).unwrap_or_default();
             let arrow = match direction {
                 Direction::Out => format!("-[:{}]->", adjacent.edge_type),

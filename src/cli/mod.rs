@@ -194,8 +194,9 @@ fn progress_bar(size: Option<u64>, terminal: bool) -> indicatif::ProgressBar {
     match size {
         Some(size) if terminal && size > 1 << 20 => {
             let bar = indicatif::ProgressBar::new(size);
-            let style = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            let style =
+                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 
-use super::{Failure, output};
+use super::{output, Failure};
 use crate::model::Value;
 use crate::query::{self, format, Params, QueryError, QueryOptions};
 use crate::store::Store;
@@ -63,19 +63,20 @@ pub fn query(store: &Store, args: QueryArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::Message(format!("cannot read query file {}: {e}", path.display())))?,
         (None, None) => {
             if std::io::stdin().is_terminal() {
-                return Err(Failure::Message("no query given: pass it as an argument, with -f FILE, or on stdin".into()));
+                return Err(Failure::Message(
+                    "no query given: pass it as an argument, with -f FILE, or on stdin".into(),
+                ));
             }
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::Message(format!("cannot read the query from stdin: {e}")))?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::Message(format!("cannot read the query from stdin: {e}")))?;
             text
         }
     };
     let params = parse_params(&args.params)?;
-    let options = QueryOptions {
-        use_indexes: !args.no_index,
-        timeout: timeout(args.timeout)?,
-        max_rows: Some(args.max_rows),
-    };
+    let options =
+        QueryOptions { use_indexes: !args.no_index, timeout: timeout(args.timeout)?, max_rows: Some(args.max_rows) };
     run_query(store, &text, &params, &options, args.format, args.explain, args.timing)
 }
 
@@ -87,7 +88,15 @@ fn timeout(seconds: f64) -> Result<Option<Duration>, Failure> {
 }
 
 /// Runs one query and prints it; a query error is printed with its caret and gives exit 2.
-fn run_query(store: &Store, text: &str, params: &Params, options: &QueryOptions, format: RowFormat, explain: bool, timing: bool) -> Result<u8, Failure> {
+fn run_query(
+    store: &Store,
+    text: &str,
+    params: &Params,
+    options: &QueryOptions,
+    format: RowFormat,
+    explain: bool,
+    timing: bool,
+) -> Result<u8, Failure> {
     let started = Instant::now();
     let prepared = match query::prepare(store, text, options) {
         Ok(prepared) => prepared,
@@ -133,7 +142,9 @@ fn parse_params(raw: &[String]) -> Result<Params, Failure> {
     let mut params = Params::new();
     for item in raw {
         let Some((name, value)) = item.split_once('=') else {
-            return Err(Failure::Message(format!("--param '{item}': expected NAME=VALUE, e.g. --param giver='Vladimir Putin'")));
+            return Err(Failure::Message(format!(
+                "--param '{item}': expected NAME=VALUE, e.g. --param giver='Vladimir Putin'"
+            )));
         };
         let name = name.trim().trim_start_matches('$');
         if name.is_empty() {
@@ -158,7 +169,8 @@ Enter openCypher queries ending with `;` (they may span lines).
   :quit            leave (or Ctrl-D)";
 
 pub fn shell(store: &Store, args: ShellArgs) -> Result<u8, Failure> {
-    let mut editor = rustyline::DefaultEditor::new().map_err(|e| Failure::Message(format!("cannot start the shell: {e}")))?;
+    let mut editor =
+        rustyline::DefaultEditor::new().map_err(|e| Failure::Message(format!("cannot start the shell: {e}")))?;
     let history = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".diplograph_history"));
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -209,7 +221,13 @@ pub fn shell(store: &Store, args: ShellArgs) -> Result<u8, Failure> {
 }
 
 /// A `:command`; returns false to leave the shell.
-fn shell_command(store: &Store, line: &str, format: &mut RowFormat, params: &mut Params, options: &QueryOptions) -> Result<bool, Failure> {
+fn shell_command(
+    store: &Store,
+    line: &str,
+    format: &mut RowFormat,
+    params: &mut Params,
+    options: &QueryOptions,
+) -> Result<bool, Failure> {
     let (command, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let rest = rest.trim();
     match command {

@@ -68,7 +68,13 @@ impl fmt::Display for IngestSummary {
         write!(
             f,
             "articles: {} added, {} replaced, {} rejected; events: {} added, {} merged; entities: {} added, {} merged",
-            c.articles_added, c.articles_replaced, self.rejected, c.events_added, c.events_merged, c.entities_added, c.entities_merged
+            c.articles_added,
+            c.articles_replaced,
+            self.rejected,
+            c.events_added,
+            c.events_merged,
+            c.entities_added,
+            c.entities_merged
         )
     }
 }
@@ -89,7 +95,8 @@ impl<'s> Ingester<'s> {
     pub fn new(store: &'s Store, ontology: &'s Ontology, rejects: Option<&Path>) -> Result<Self, IngestError> {
         let rejects = match rejects {
             Some(path) => {
-                let file = File::create(path).map_err(|error| IngestError::Rejects { path: path.to_path_buf(), error })?;
+                let file =
+                    File::create(path).map_err(|error| IngestError::Rejects { path: path.to_path_buf(), error })?;
                 Some((path.to_path_buf(), BufWriter::new(file)))
             }
             None => None,
@@ -125,7 +132,9 @@ impl<'s> Ingester<'s> {
                 self.take(source_name, parsed, report)?;
             }
             match parser.join() {
-                Ok(result) => result.map_err(|error| IngestError::Input { source_name: source_name.to_string(), error }),
+                Ok(result) => {
+                    result.map_err(|error| IngestError::Input { source_name: source_name.to_string(), error })
+                }
                 Err(_) => Err(IngestError::Input {
                     source_name: source_name.to_string(),
                     error: std::io::Error::other("the batch parser thread failed"),
@@ -134,7 +143,12 @@ impl<'s> Ingester<'s> {
         })
     }
 
-    fn take(&mut self, source_name: &str, parsed: Parsed, report: &mut dyn FnMut(&Diagnostic)) -> Result<(), IngestError> {
+    fn take(
+        &mut self,
+        source_name: &str,
+        parsed: Parsed,
+        report: &mut dyn FnMut(&Diagnostic),
+    ) -> Result<(), IngestError> {
         let diagnose = |field: &FieldError, is_warning| Diagnostic {
             source: source_name.to_string(),
             line: parsed.line,
@@ -210,7 +224,12 @@ struct Parsed {
     result: Result<ArticleRecord, Vec<FieldError>>,
 }
 
-fn parse_records<R: BufRead>(input: R, ontology: &Ontology, sender: mpsc::SyncSender<Parsed>, bytes_read: &AtomicU64) -> std::io::Result<()> {
+fn parse_records<R: BufRead>(
+    input: R,
+    ontology: &Ontology,
+    sender: mpsc::SyncSender<Parsed>,
+    bytes_read: &AtomicU64,
+) -> std::io::Result<()> {
     let mut reader = BatchReader::new(input);
     while let Some(raw) = reader.next_record()? {
         bytes_read.store(reader.bytes_read, Ordering::Relaxed);

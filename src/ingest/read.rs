@@ -294,7 +294,10 @@ mod tests {
     #[test]
     fn json_lines_skip_blank_lines_and_keep_physical_line_numbers() {
         let got = lines_of("\u{feff}{\"a\":1}\r\n\n  \n{\"b\":2}\n{\"c\":3}");
-        assert_eq!(got, vec![(1, "{\"a\":1}".into(), false), (4, "{\"b\":2}".into(), false), (5, "{\"c\":3}".into(), false)]);
+        assert_eq!(
+            got,
+            vec![(1, "{\"a\":1}".into(), false), (4, "{\"b\":2}".into(), false), (5, "{\"c\":3}".into(), false)]
+        );
     }
 
     #[test]

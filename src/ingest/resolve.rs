@@ -66,8 +66,13 @@ impl From<StoreError> for ResolveError {
 }
 
 /// Resolves one record against the store as the transaction sees it.
-pub fn resolve_article(record: ArticleRecord, ontology: &Ontology, txn: &WriteTxn<'_>) -> Result<ResolvedArticle, ResolveError> {
-    let mut resolver = Resolver { txn, entities: Vec::new(), local_names: HashMap::new(), errors: Vec::new(), warnings: Vec::new() };
+pub fn resolve_article(
+    record: ArticleRecord,
+    ontology: &Ontology,
+    txn: &WriteTxn<'_>,
+) -> Result<ResolvedArticle, ResolveError> {
+    let mut resolver =
+        Resolver { txn, entities: Vec::new(), local_names: HashMap::new(), errors: Vec::new(), warnings: Vec::new() };
     let mut by_ref = HashMap::new();
     let mut declared = Vec::new();
     for (i, decl) in record.entities.iter().enumerate() {
@@ -166,7 +171,13 @@ struct Resolver<'a, 't> {
 
 impl Resolver<'_, '_> {
     /// A declared entity: the same kind and a shared name or alias means the same entity.
-    fn declare(&mut self, path: &str, kind: &str, names: &[String], title: Option<String>) -> Result<Option<usize>, StoreError> {
+    fn declare(
+        &mut self,
+        path: &str,
+        kind: &str,
+        names: &[String],
+        title: Option<String>,
+    ) -> Result<Option<usize>, StoreError> {
         let normalised: Vec<String> = names.iter().map(|n| normalize_name(n)).collect();
         // Already declared in this record under the same canonical name?
         let local = self.local_names.get(&(kind.to_string(), normalised[0].clone())).cloned().unwrap_or_default();
@@ -192,7 +203,10 @@ impl Resolver<'_, '_> {
                 let listed = self.describe(many)?;
                 self.errors.push(FieldError::new(
                     path,
-                    format!("'{}' is ambiguous: it names {listed}; give this entity one of their canonical names", names[0]),
+                    format!(
+                        "'{}' is ambiguous: it names {listed}; give this entity one of their canonical names",
+                        names[0]
+                    ),
                 ));
                 return Ok(None);
             }
@@ -268,7 +282,8 @@ impl Resolver<'_, '_> {
         if found.len() > 1 {
             let mut by_name = Vec::new();
             for (id, kind) in &found {
-                let name = self.txn.node(*id)?.and_then(|n| n.props.get("name").and_then(Value::as_str).map(normalize_name));
+                let name =
+                    self.txn.node(*id)?.and_then(|n| n.props.get("name").and_then(Value::as_str).map(normalize_name));
                 if name.as_deref() == Some(normalised) {
                     by_name.push((*id, kind.clone()));
                 }
@@ -284,7 +299,8 @@ impl Resolver<'_, '_> {
         let mut parts = Vec::new();
         for (id, kind) in candidates {
             let node = self.txn.node(*id)?;
-            let name = node.as_ref().and_then(|n| n.props.get("name").and_then(Value::as_str)).unwrap_or("?").to_string();
+            let name =
+                node.as_ref().and_then(|n| n.props.get("name").and_then(Value::as_str)).unwrap_or("?").to_string();
             let key = node.as_ref().and_then(|n| n.key()).unwrap_or("?").to_string();
             parts.push(format!("{kind} '{name}' ({key})"));
         }
@@ -300,13 +316,23 @@ impl Resolver<'_, '_> {
         let (target, name, key) = match target {
             Some((id, _)) => {
                 let node = self.txn.node(id)?;
-                let stored_name = node.as_ref().and_then(|n| n.props.get("name").and_then(Value::as_str)).unwrap_or(name).to_string();
-                let key = node.as_ref().and_then(|n| n.key()).map(str::to_string).unwrap_or_else(|| entity_key(kind, name));
+                let stored_name =
+                    node.as_ref().and_then(|n| n.props.get("name").and_then(Value::as_str)).unwrap_or(name).to_string();
+                let key =
+                    node.as_ref().and_then(|n| n.key()).map(str::to_string).unwrap_or_else(|| entity_key(kind, name));
                 (Target::Existing(id), stored_name, key)
             }
             None => (Target::New, name.to_string(), entity_key(kind, name)),
         };
-        self.entities.push(ResolvedEntity { kind: kind.to_string(), name, aliases: Vec::new(), title: None, target, key, country: None });
+        self.entities.push(ResolvedEntity {
+            kind: kind.to_string(),
+            name,
+            aliases: Vec::new(),
+            title: None,
+            target,
+            key,
+            country: None,
+        });
         Ok(self.entities.len() - 1)
     }
 
@@ -336,7 +362,13 @@ pub fn entity_key(kind: &str, name: &str) -> String {
 
 /// The stable id of an event: its type, date and a hash of its identity (type, role
 /// fillers as sets, date, status), e.g. `meeting:2023-09-13:9f86d081884c7d65`.
-fn event_key(event_type: &str, roles: &[(String, Vec<usize>)], entities: &[ResolvedEntity], date: Option<&str>, status: &str) -> String {
+fn event_key(
+    event_type: &str,
+    roles: &[(String, Vec<usize>)],
+    entities: &[ResolvedEntity],
+    date: Option<&str>,
+    status: &str,
+) -> String {
     let mut identity = format!("{event_type}\u{1f}{}\u{1f}{status}", date.unwrap_or(""));
     for (edge, fillers) in roles {
         let mut keys: Vec<&str> = fillers.iter().map(|&i| entities[i].key.as_str()).collect();

@@ -33,7 +33,11 @@ impl std::ops::AddAssign for WriteCounts {
 }
 
 /// Writes one resolved article. A stored article with the same id is replaced first.
-pub fn write_article(resolved: &ResolvedArticle, ontology: &Ontology, txn: &mut WriteTxn<'_>) -> Result<WriteCounts, StoreError> {
+pub fn write_article(
+    resolved: &ResolvedArticle,
+    ontology: &Ontology,
+    txn: &mut WriteTxn<'_>,
+) -> Result<WriteCounts, StoreError> {
     let mut counts = WriteCounts::default();
     let meta = &resolved.record.article;
     let removed = remove_article(txn, &meta.id)?;
@@ -60,7 +64,8 @@ pub fn write_article(resolved: &ResolvedArticle, ontology: &Ontology, txn: &mut 
             ensure_edge(txn, edge_type, node, node_of[country], props)?;
         }
     }
-    let article = txn.create_node(NodeRecord { labels: vec!["Article".into()], props: article_props(resolved) }, None)?;
+    let article =
+        txn.create_node(NodeRecord { labels: vec!["Article".into()], props: article_props(resolved) }, None)?;
     let mut reported = HashSet::new();
     for fact in &resolved.facts {
         let event = match find_node(txn, &fact.event_key, "Event")? {
@@ -129,7 +134,11 @@ fn find_node(txn: &WriteTxn<'_>, key: &str, label: &str) -> Result<Option<NodeId
     Ok(None)
 }
 
-fn write_entity(txn: &mut WriteTxn<'_>, entity: &ResolvedEntity, counts: &mut WriteCounts) -> Result<NodeId, StoreError> {
+fn write_entity(
+    txn: &mut WriteTxn<'_>,
+    entity: &ResolvedEntity,
+    counts: &mut WriteCounts,
+) -> Result<NodeId, StoreError> {
     match entity.target {
         Target::New => {
             counts.entities_added += 1;
@@ -173,7 +182,13 @@ fn write_entity(txn: &mut WriteTxn<'_>, entity: &ResolvedEntity, counts: &mut Wr
 }
 
 /// One edge of `edge_type` from `src` to `dst`, however often it is declared.
-fn ensure_edge(txn: &mut WriteTxn<'_>, edge_type: &str, src: NodeId, dst: NodeId, props: Properties) -> Result<(), StoreError> {
+fn ensure_edge(
+    txn: &mut WriteTxn<'_>,
+    edge_type: &str,
+    src: NodeId,
+    dst: NodeId,
+    props: Properties,
+) -> Result<(), StoreError> {
     if txn.adjacent(src, Direction::Out, Some(edge_type))?.iter().all(|a| a.other != dst) {
         txn.create_edge(edge_type, src, dst, props)?;
     }

@@ -167,7 +167,8 @@ impl<'s> WriteTxn<'s> {
             .scan_prefix(&keys::by_name_prefix(normalised))?
             .into_iter()
             .map(|(key, kind)| {
-                let id = keys::trailing_id(&key).ok_or_else(|| StoreError::Corrupt("malformed name index key".into()))?;
+                let id =
+                    keys::trailing_id(&key).ok_or_else(|| StoreError::Corrupt("malformed name index key".into()))?;
                 Ok((id, String::from_utf8_lossy(&kind).into_owned()))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -179,7 +180,12 @@ impl<'s> WriteTxn<'s> {
         Ok(found)
     }
 
-    pub fn adjacent(&self, node: NodeId, direction: Direction, edge_type: Option<&str>) -> Result<Vec<Adjacent>, StoreError> {
+    pub fn adjacent(
+        &self,
+        node: NodeId,
+        direction: Direction,
+        edge_type: Option<&str>,
+    ) -> Result<Vec<Adjacent>, StoreError> {
         self.scan_prefix(&keys::adjacency_prefix(direction.keyspace(), node, edge_type))?
             .iter()
             .map(|(key, value)| decode_adjacent(key, value))
@@ -255,7 +261,13 @@ impl<'s> WriteTxn<'s> {
         Ok(())
     }
 
-    pub fn create_edge(&mut self, edge_type: &str, src: NodeId, dst: NodeId, props: Properties) -> Result<EdgeId, StoreError> {
+    pub fn create_edge(
+        &mut self,
+        edge_type: &str,
+        src: NodeId,
+        dst: NodeId,
+        props: Properties,
+    ) -> Result<EdgeId, StoreError> {
         let id = self.counters.next_edge;
         self.counters.next_edge += 1;
         self.stats.edges += 1;

@@ -50,5 +50,7 @@ impl Workspace {
 
 /// A one-line article record with the given facts and entities (JSON fragments).
 pub fn article(id: &str, entities: &str, facts: &str) -> String {
-    format!(r#"{{"article":{{"id":"{id}","published":"2024-01-02","outlet":"Test"}},"entities":[{entities}],"facts":[{facts}]}}"#)
+    format!(
+        r#"{{"article":{{"id":"{id}","published":"2024-01-02","outlet":"Test"}},"entities":[{entities}],"facts":[{facts}]}}"#
+    )
 }
