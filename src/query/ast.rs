@@ -449,19 +449,34 @@ pub enum ExprKind {
     /// `expr[index]`
     Index(Box<Expr>, Box<Expr>),
     /// `expr[from..to]`
-    Slice { list: Box<Expr>, from: Option<Box<Expr>>, to: Option<Box<Expr>> },
+    Slice {
+        list: Box<Expr>,
+        from: Option<Box<Expr>>,
+        to: Option<Box<Expr>>,
+    },
     /// `n:A:B` as a predicate.
     HasLabels(Box<Expr>, Vec<String>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `expr IS [NOT] NULL`
-    IsNull { expr: Box<Expr>, negated: bool },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     /// `name([DISTINCT] args…)`; the name as written (dotted names keep their dots).
-    Function { name: String, distinct: bool, args: Vec<Expr> },
+    Function {
+        name: String,
+        distinct: bool,
+        args: Vec<Expr>,
+    },
     /// `count(*)`
     CountStar,
     /// `CASE [operand] WHEN … THEN … [ELSE …] END`
-    Case { operand: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>> },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
     /// `[x IN list WHERE predicate | projection]`
     ListComprehension {
         variable: String,
@@ -470,9 +485,20 @@ pub enum ExprKind {
         projection: Option<Box<Expr>>,
     },
     /// `all(x IN list WHERE predicate)` and friends.
-    Quantified { quantifier: Quantifier, variable: String, list: Box<Expr>, predicate: Option<Box<Expr>> },
+    Quantified {
+        quantifier: Quantifier,
+        variable: String,
+        list: Box<Expr>,
+        predicate: Option<Box<Expr>>,
+    },
     /// `reduce(acc = init, x IN list | body)`
-    Reduce { accumulator: String, init: Box<Expr>, variable: String, list: Box<Expr>, body: Box<Expr> },
+    Reduce {
+        accumulator: String,
+        init: Box<Expr>,
+        variable: String,
+        list: Box<Expr>,
+        body: Box<Expr>,
+    },
     /// A relationship pattern used as a predicate: `WHERE (a)-[:T]->()`.
     PatternPredicate(Box<PatternElement>),
     /// `[p = (a)-->(b) WHERE predicate | projection]`
@@ -483,7 +509,10 @@ pub enum ExprKind {
         projection: Box<Expr>,
     },
     /// `n {.name, key: expr}`
-    MapProjection { variable: String, items: Vec<MapProjectionItem> },
+    MapProjection {
+        variable: String,
+        items: Vec<MapProjectionItem>,
+    },
 }
 
 impl Expr {
@@ -672,10 +701,51 @@ enum Prec {
 
 /// Words that cannot be used as bare variable names (they start or continue clauses).
 pub const RESERVED_WORDS: &[&str] = &[
-    "ALL", "AND", "AS", "ASC", "ASCENDING", "BY", "CALL", "CASE", "CONTAINS", "CREATE", "DELETE", "DESC",
-    "DESCENDING", "DETACH", "DISTINCT", "ELSE", "END", "ENDS", "EXISTS", "FALSE", "IN", "IS", "LIMIT",
-    "MATCH", "MERGE", "NOT", "NULL", "ON", "OPTIONAL", "OR", "ORDER", "REMOVE", "RETURN", "SET", "SKIP",
-    "STARTS", "THEN", "TRUE", "UNION", "UNWIND", "WHEN", "WHERE", "WITH", "XOR", "YIELD",
+    "ALL",
+    "AND",
+    "AS",
+    "ASC",
+    "ASCENDING",
+    "BY",
+    "CALL",
+    "CASE",
+    "CONTAINS",
+    "CREATE",
+    "DELETE",
+    "DESC",
+    "DESCENDING",
+    "DETACH",
+    "DISTINCT",
+    "ELSE",
+    "END",
+    "ENDS",
+    "EXISTS",
+    "FALSE",
+    "IN",
+    "IS",
+    "LIMIT",
+    "MATCH",
+    "MERGE",
+    "NOT",
+    "NULL",
+    "ON",
+    "OPTIONAL",
+    "OR",
+    "ORDER",
+    "REMOVE",
+    "RETURN",
+    "SET",
+    "SKIP",
+    "STARTS",
+    "THEN",
+    "TRUE",
+    "UNION",
+    "UNWIND",
+    "WHEN",
+    "WHERE",
+    "WITH",
+    "XOR",
+    "YIELD",
 ];
 
 pub fn is_reserved(word: &str) -> bool {
@@ -721,7 +791,12 @@ impl fmt::Display for Key<'_> {
     }
 }
 
-fn write_list<T>(f: &mut fmt::Formatter<'_>, items: &[T], sep: &str, each: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result) -> fmt::Result {
+fn write_list<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    sep: &str,
+    each: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             f.write_str(sep)?;
@@ -1034,7 +1109,9 @@ impl Expr {
                 write!(f, "NOT ")?;
                 e.write_at(f, Prec::Not)
             }
-            ExprKind::Unary(UnaryOp::Neg, e) if matches!(e.kind, ExprKind::Literal(Literal::Int(_) | Literal::Float(_))) => {
+            ExprKind::Unary(UnaryOp::Neg, e)
+                if matches!(e.kind, ExprKind::Literal(Literal::Int(_) | Literal::Float(_))) =>
+            {
                 // `-5` would read back as the literal -5: keep the operator visible.
                 write!(f, "-({e})")
             }

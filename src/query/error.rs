@@ -137,11 +137,8 @@ impl QueryError {
             out.push_str("\n  ");
             out.push_str(line);
             out.push_str("\n  ");
-            let pad: String = line
-                .chars()
-                .take(position.column - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let pad: String =
+                line.chars().take(position.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
             out.push_str(&pad);
             out.push('^');
         }
@@ -152,14 +149,9 @@ impl QueryError {
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(p) if p.line > 0 => write!(
-                f,
-                "{} at line {}, column {}: {}",
-                self.kind.describe(),
-                p.line,
-                p.column,
-                self.message
-            ),
+            Some(p) if p.line > 0 => {
+                write!(f, "{} at line {}, column {}: {}", self.kind.describe(), p.line, p.column, self.message)
+            }
             _ => write!(f, "{}: {}", self.kind.describe(), self.message),
         }
     }

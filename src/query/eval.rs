@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use regex::Regex;
 
-use super::ast::{BinaryOp, Expr, ExprKind, Literal, MapProjectionItem, PatternDirection, PatternElement, Quantifier, UnaryOp};
+use super::ast::{BinaryOp, Expr, ExprKind, Literal, MapProjectionItem, Quantifier, UnaryOp};
 use super::error::{ErrorKind, QueryError, Result};
 use super::functions;
-use super::value::{compare, equals, Comparison, NodeValue, PathValue, QValue, RelValue};
+use super::value::{compare, equals, Comparison, NodeValue, QValue};
 use super::Params;
-use crate::model::NodeId;
-use crate::store::{Direction, Store};
+use crate::model::{EdgeId, EdgeRecord, NodeId, NodeRecord};
+use crate::store::Store;
 
 /// How often (in units of work) the deadline is checked.
 const DEADLINE_CHECK_EVERY: u64 = 256;
@@ -27,11 +27,38 @@ pub(crate) struct Ctx<'a> {
     pub max_rows: Option<u64>,
     ticks: Cell<u64>,
     regexes: RefCell<HashMap<String, Arc<Regex>>>,
+    nodes: RefCell<HashMap<NodeId, Arc<NodeRecord>>>,
+    edges: RefCell<HashMap<EdgeId, Arc<EdgeRecord>>>,
+}
+
+/// Records cached per query; the cache starts over when it holds this many.
+const CACHE_CAPACITY: usize = 100_000;
+
+fn remember<T>(cache: &RefCell<HashMap<u64, Arc<T>>>, id: u64, record: Arc<T>) {
+    let mut cache = cache.borrow_mut();
+    if cache.len() >= CACHE_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(id, record);
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(store: Option<&'a Store>, params: &'a Params, deadline: Option<Instant>, max_rows: Option<u64>) -> Ctx<'a> {
-        Ctx { store, params, deadline, max_rows, ticks: Cell::new(0), regexes: RefCell::new(HashMap::new()) }
+    pub fn new(
+        store: Option<&'a Store>,
+        params: &'a Params,
+        deadline: Option<Instant>,
+        max_rows: Option<u64>,
+    ) -> Ctx<'a> {
+        Ctx {
+            store,
+            params,
+            deadline,
+            max_rows,
+            ticks: Cell::new(0),
+            regexes: RefCell::new(HashMap::new()),
+            nodes: RefCell::new(HashMap::new()),
+            edges: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Counts one unit of work and fails once the deadline has passed.
@@ -68,12 +95,32 @@ impl<'a> Ctx<'a> {
         self.store.ok_or_else(|| QueryError::runtime("graph elements are not available in a constant expression"))
     }
 
+    /// A node and its record, read once per query (walks revisit hub nodes often).
     pub fn load_node(&self, id: NodeId) -> Result<NodeValue> {
+        if let Some(record) = self.nodes.borrow().get(&id) {
+            return Ok(NodeValue { id, record: record.clone() });
+        }
         let record = self
             .store()?
             .node(id)?
             .ok_or_else(|| QueryError::runtime(format!("node {id} is missing from the store")))?;
-        Ok(NodeValue { id, record: Arc::new(record) })
+        let record = Arc::new(record);
+        remember(&self.nodes, id, record.clone());
+        Ok(NodeValue { id, record })
+    }
+
+    /// A relationship's record, read once per query.
+    pub fn load_edge(&self, id: EdgeId) -> Result<Arc<EdgeRecord>> {
+        if let Some(record) = self.edges.borrow().get(&id) {
+            return Ok(record.clone());
+        }
+        let record = self
+            .store()?
+            .edge(id)?
+            .ok_or_else(|| QueryError::runtime(format!("relationship {id} is missing from the store")))?;
+        let record = Arc::new(record);
+        remember(&self.edges, id, record.clone());
+        Ok(record)
     }
 
     fn regex(&self, pattern: &str) -> Result<Arc<Regex>> {
@@ -98,6 +145,14 @@ pub(crate) enum Scope<'s> {
 }
 
 impl Scope<'_> {
+    /// The value of a `Local` scope (a comprehension's current item), else null.
+    fn into_local_value(self) -> QValue {
+        match self {
+            Scope::Local { value, .. } => value,
+            _ => QValue::Null,
+        }
+    }
+
     pub fn lookup(&self, name: &str) -> Option<&QValue> {
         match self {
             Scope::Empty => None,
@@ -137,11 +192,11 @@ fn eval_kind(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue> {
             Literal::Float(x) => QValue::Float(*x),
             Literal::Str(s) => QValue::Str(s.clone()),
         }),
-        ExprKind::Parameter(name) => ctx
-            .params
-            .get(name)
-            .map(QValue::from)
-            .ok_or_else(|| QueryError::semantic(expr.span.start, format!("parameter ${name} was not given a value"))),
+        ExprKind::Parameter(name) => {
+            ctx.params.get(name).map(QValue::from).ok_or_else(|| {
+                QueryError::semantic(expr.span.start, format!("parameter ${name} was not given a value"))
+            })
+        }
         ExprKind::Variable(name) => scope
             .lookup(name)
             .cloned()
@@ -175,7 +230,10 @@ fn eval_kind(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue> {
         ExprKind::IsNull { expr: inner, negated } => Ok(QValue::Bool(eval(ctx, inner, scope)?.is_null() != *negated)),
         ExprKind::Function { name, distinct: _, args } => {
             if functions::is_aggregate(name) {
-                return Err(QueryError::semantic(expr.span.start, format!("aggregate function {name}() is not allowed here")));
+                return Err(QueryError::semantic(
+                    expr.span.start,
+                    format!("aggregate function {name}() is not allowed here"),
+                ));
             }
             // exists((a)-->(b)) is the pattern's truth, not whether it is null.
             if let [arg @ Expr { kind: ExprKind::PatternPredicate(_), .. }] = args.as_slice() {
@@ -211,17 +269,10 @@ fn eval_compound(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue
                     return eval(ctx, then, scope);
                 }
             }
-            match otherwise {
-                Some(e) => eval(ctx, e, scope),
-                None => Ok(QValue::Null),
-            }
+            otherwise.as_ref().map_or(Ok(QValue::Null), |e| eval(ctx, e, scope))
         }
         ExprKind::ListComprehension { variable, list, predicate, projection } => {
-            let items = match eval(ctx, list, scope)? {
-                QValue::Null => return Ok(QValue::Null),
-                QValue::List(items) => items,
-                other => return Err(QueryError::type_error(format!("expected a list to iterate over, got a {}", other.type_name()))),
-            };
+            let Some(items) = list_operand(ctx, list, scope, "iterate over")? else { return Ok(QValue::Null) };
             let mut out = Vec::new();
             for item in items {
                 ctx.tick()?;
@@ -233,56 +284,18 @@ fn eval_compound(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue
                 }
                 out.push(match projection {
                     Some(p) => eval(ctx, p, &inner)?,
-                    None => match inner {
-                        Scope::Local { value, .. } => value,
-                        _ => QValue::Null,
-                    },
+                    None => inner.into_local_value(),
                 });
             }
             Ok(QValue::List(out))
         }
         ExprKind::Quantified { quantifier, variable, list, predicate } => {
-            let items = match eval(ctx, list, scope)? {
-                QValue::Null => return Ok(QValue::Null),
-                QValue::List(items) => items,
-                other => return Err(QueryError::type_error(format!("expected a list to quantify over, got a {}", other.type_name()))),
-            };
-            let (mut trues, mut nulls, mut falses) = (0usize, 0usize, 0usize);
-            for item in items {
-                ctx.tick()?;
-                let inner = Scope::Local { name: variable, value: item, parent: scope };
-                let verdict = match predicate {
-                    Some(p) => eval(ctx, p, &inner)?,
-                    None => match inner {
-                        Scope::Local { value, .. } => value,
-                        _ => QValue::Null,
-                    },
-                };
-                match verdict {
-                    QValue::Bool(true) => trues += 1,
-                    QValue::Bool(false) => falses += 1,
-                    QValue::Null => nulls += 1,
-                    other => return Err(QueryError::type_error(format!("a quantifier predicate must be a boolean, got a {}", other.type_name()))),
-                }
-            }
-            Ok(match quantifier {
-                Quantifier::All if falses > 0 => QValue::Bool(false),
-                Quantifier::Any if trues > 0 => QValue::Bool(true),
-                Quantifier::None if trues > 0 => QValue::Bool(false),
-                Quantifier::Single if trues > 1 => QValue::Bool(false),
-                _ if nulls > 0 => QValue::Null,
-                Quantifier::All | Quantifier::None => QValue::Bool(true),
-                Quantifier::Any => QValue::Bool(false),
-                Quantifier::Single => QValue::Bool(trues == 1),
-            })
+            let Some(items) = list_operand(ctx, list, scope, "quantify over")? else { return Ok(QValue::Null) };
+            quantify(ctx, *quantifier, variable, items, predicate.as_deref(), scope)
         }
         ExprKind::Reduce { accumulator, init, variable, list, body } => {
             let mut acc = eval(ctx, init, scope)?;
-            let items = match eval(ctx, list, scope)? {
-                QValue::Null => return Ok(QValue::Null),
-                QValue::List(items) => items,
-                other => return Err(QueryError::type_error(format!("expected a list to reduce, got a {}", other.type_name()))),
-            };
+            let Some(items) = list_operand(ctx, list, scope, "reduce")? else { return Ok(QValue::Null) };
             for item in items {
                 ctx.tick()?;
                 let with_acc = Scope::Local { name: accumulator, value: acc, parent: scope };
@@ -298,7 +311,7 @@ fn eval_compound(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue
         }
         ExprKind::PatternPredicate(element) => {
             let mut found = false;
-            match_pattern(ctx, element, scope, &mut |_| {
+            super::matcher::match_pattern(ctx, element, scope, &mut |_| {
                 found = true;
                 Ok(false)
             })?;
@@ -306,7 +319,7 @@ fn eval_compound(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue
         }
         ExprKind::PatternComprehension { variable, element, predicate, projection } => {
             let mut out = Vec::new();
-            match_pattern(ctx, element, scope, &mut |m| {
+            super::matcher::match_pattern(ctx, element, scope, &mut |m| {
                 let mut bindings = m.bindings.clone();
                 if let Some(v) = variable {
                     bindings.push((v.clone(), QValue::Path(m.path.clone())));
@@ -322,41 +335,99 @@ fn eval_compound(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue
             })?;
             Ok(QValue::List(out))
         }
-        ExprKind::MapProjection { variable, items } => {
-            let base = scope
-                .lookup(variable)
-                .cloned()
-                .ok_or_else(|| QueryError::semantic(expr.span.start, format!("variable '{variable}' not defined")))?;
-            let props: BTreeMap<String, QValue> = match &base {
-                QValue::Null => return Ok(QValue::Null),
-                QValue::Node(n) => n.record.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect(),
-                QValue::Relationship(r) => r.record.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect(),
-                QValue::Map(m) => m.clone(),
-                other => return Err(QueryError::type_error(format!("cannot project properties of a {}", other.type_name()))),
-            };
-            let mut out = BTreeMap::new();
-            for item in items {
-                match item {
-                    MapProjectionItem::Property(key) => {
-                        out.insert(key.clone(), props.get(key).cloned().unwrap_or(QValue::Null));
-                    }
-                    MapProjectionItem::AllProperties => out.extend(props.iter().map(|(k, v)| (k.clone(), v.clone()))),
-                    MapProjectionItem::Literal(key, e) => {
-                        out.insert(key.clone(), eval(ctx, e, scope)?);
-                    }
-                    MapProjectionItem::Variable(name) => {
-                        let value = scope
-                            .lookup(name)
-                            .cloned()
-                            .ok_or_else(|| QueryError::semantic(expr.span.start, format!("variable '{name}' not defined")))?;
-                        out.insert(name.clone(), value);
-                    }
-                }
-            }
-            Ok(QValue::Map(out))
-        }
+        ExprKind::MapProjection { variable, items } => map_projection(ctx, expr, variable, items, scope),
         _ => Err(QueryError::runtime("internal error: unexpected expression form")),
     }
+}
+
+/// The list a comprehension, quantifier or reduce() walks: `None` for null.
+fn list_operand(ctx: &Ctx<'_>, list: &Expr, scope: &Scope<'_>, what: &str) -> Result<Option<Vec<QValue>>> {
+    match eval(ctx, list, scope)? {
+        QValue::Null => Ok(None),
+        QValue::List(items) => Ok(Some(items)),
+        other => Err(QueryError::type_error(format!("expected a list to {what}, got a {}", other.type_name()))),
+    }
+}
+
+/// `all`, `any`, `none` and `single` with null semantics: an undecided item (null) makes
+/// the answer null unless the others already decide it.
+fn quantify(
+    ctx: &Ctx<'_>,
+    quantifier: Quantifier,
+    variable: &str,
+    items: Vec<QValue>,
+    predicate: Option<&Expr>,
+    scope: &Scope<'_>,
+) -> Result<QValue> {
+    let (mut trues, mut nulls, mut falses) = (0usize, 0usize, 0usize);
+    for item in items {
+        ctx.tick()?;
+        let inner = Scope::Local { name: variable, value: item, parent: scope };
+        let verdict = match predicate {
+            Some(p) => eval(ctx, p, &inner)?,
+            None => inner.into_local_value(),
+        };
+        match verdict {
+            QValue::Bool(true) => trues += 1,
+            QValue::Bool(false) => falses += 1,
+            QValue::Null => nulls += 1,
+            other => {
+                return Err(QueryError::type_error(format!(
+                    "a quantifier predicate must be a boolean, got a {}",
+                    other.type_name()
+                )))
+            }
+        }
+    }
+    Ok(match quantifier {
+        Quantifier::All if falses > 0 => QValue::Bool(false),
+        Quantifier::Any if trues > 0 => QValue::Bool(true),
+        Quantifier::None if trues > 0 => QValue::Bool(false),
+        Quantifier::Single if trues > 1 => QValue::Bool(false),
+        _ if nulls > 0 => QValue::Null,
+        Quantifier::All | Quantifier::None => QValue::Bool(true),
+        Quantifier::Any => QValue::Bool(false),
+        Quantifier::Single => QValue::Bool(trues == 1),
+    })
+}
+
+/// `n {.name, .*, key: expr, var}` over a node, relationship or map.
+fn map_projection(
+    ctx: &Ctx<'_>,
+    expr: &Expr,
+    variable: &str,
+    items: &[MapProjectionItem],
+    scope: &Scope<'_>,
+) -> Result<QValue> {
+    let lookup = |name: &str| {
+        scope
+            .lookup(name)
+            .cloned()
+            .ok_or_else(|| QueryError::semantic(expr.span.start, format!("variable '{name}' not defined")))
+    };
+    let props: BTreeMap<String, QValue> = match lookup(variable)? {
+        QValue::Null => return Ok(QValue::Null),
+        QValue::Node(n) => n.record.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect(),
+        QValue::Relationship(r) => r.record.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect(),
+        QValue::Map(m) => m,
+        other => return Err(QueryError::type_error(format!("cannot project properties of a {}", other.type_name()))),
+    };
+    let mut out = BTreeMap::new();
+    for item in items {
+        match item {
+            MapProjectionItem::Property(key) => {
+                out.insert(key.clone(), props.get(key).cloned().unwrap_or(QValue::Null));
+            }
+            MapProjectionItem::AllProperties => out.extend(props.iter().map(|(k, v)| (k.clone(), v.clone()))),
+            MapProjectionItem::Literal(key, e) => {
+                out.insert(key.clone(), eval(ctx, e, scope)?);
+            }
+            MapProjectionItem::Variable(name) => {
+                out.insert(name.clone(), lookup(name)?);
+            }
+        }
+    }
+    Ok(QValue::Map(out))
 }
 
 /// How deeply reduce() may nest lists and maps: deeper values would exhaust the stack
@@ -364,19 +435,24 @@ fn eval_compound(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue
 const MAX_VALUE_NESTING: usize = 200;
 
 /// Whether `value` nests lists or maps deeper than `limit`, following the first and last
-/// list elements and every map value (where an accumulator ends up when nested).
+/// list elements and the map values (where an accumulator ends up when nested). The walk
+/// visits at most a few thousand containers; a value needing more counts as too deep.
 fn nests_deeper_than(value: &QValue, limit: usize) -> bool {
-    if limit == 0 {
-        return matches!(value, QValue::List(_) | QValue::Map(_));
-    }
-    match value {
-        QValue::List(items) => {
-            items.first().is_some_and(|v| nests_deeper_than(v, limit - 1))
-                || items.last().is_some_and(|v| nests_deeper_than(v, limit - 1))
+    fn walk(value: &QValue, limit: usize, budget: &mut usize) -> bool {
+        let children: Vec<&QValue> = match value {
+            QValue::List(items) if items.len() == 1 => items.iter().collect(),
+            QValue::List(items) => items.first().into_iter().chain(items.last()).collect(),
+            QValue::Map(map) => map.values().collect(),
+            _ => return false,
+        };
+        if limit == 0 || *budget == 0 {
+            return true;
         }
-        QValue::Map(map) => map.values().any(|v| nests_deeper_than(v, limit - 1)),
-        _ => false,
+        *budget -= 1;
+        children.into_iter().any(|child| walk(child, limit - 1, budget))
     }
+    let mut budget = 4096;
+    walk(value, limit, &mut budget)
 }
 
 /// True only for boolean true: WHERE keeps a row exactly when its predicate is true.
@@ -401,7 +477,9 @@ fn subscript(base: &QValue, index: &QValue) -> Result<QValue> {
     match (base, index) {
         (QValue::Null, _) | (_, QValue::Null) => Ok(QValue::Null),
         (QValue::List(items), QValue::Int(i)) => Ok(list_index(items, *i).cloned().unwrap_or(QValue::Null)),
-        (QValue::List(_), other) => Err(QueryError::type_error(format!("a list index must be an integer, got a {}", other.type_name()))),
+        (QValue::List(_), other) => {
+            Err(QueryError::type_error(format!("a list index must be an integer, got a {}", other.type_name())))
+        }
         (QValue::Map(_) | QValue::Node(_) | QValue::Relationship(_), QValue::Str(key)) => property(base, key),
         (QValue::Map(_) | QValue::Node(_) | QValue::Relationship(_), other) => {
             Err(QueryError::type_error(format!("a map key must be a string, got a {}", other.type_name())))
@@ -429,7 +507,9 @@ fn slice(list: &QValue, from: Option<QValue>, to: Option<QValue>) -> Result<QVal
             None => Ok(Some(default)),
             Some(QValue::Null) => Ok(None),
             Some(QValue::Int(i)) => Ok(Some(if i < 0 { len.saturating_add(i).max(0) } else { i.min(len) })),
-            Some(other) => Err(QueryError::type_error(format!("a slice bound must be an integer, got a {}", other.type_name()))),
+            Some(other) => {
+                Err(QueryError::type_error(format!("a slice bound must be an integer, got a {}", other.type_name())))
+            }
         }
     };
     let (Some(start), Some(end)) = (resolve(from, 0)?, resolve(to, len)?) else {
@@ -446,11 +526,15 @@ fn unary(op: UnaryOp, value: QValue) -> Result<QValue> {
     match (op, value) {
         (_, QValue::Null) => Ok(QValue::Null),
         (UnaryOp::Not, QValue::Bool(b)) => Ok(QValue::Bool(!b)),
-        (UnaryOp::Not, other) => Err(QueryError::type_error(format!("NOT expects a boolean, got a {}", other.type_name()))),
+        (UnaryOp::Not, other) => {
+            Err(QueryError::type_error(format!("NOT expects a boolean, got a {}", other.type_name())))
+        }
         (UnaryOp::Neg, QValue::Int(i)) => i.checked_neg().map(QValue::Int).ok_or_else(overflow),
         (UnaryOp::Neg, QValue::Float(x)) => Ok(QValue::Float(-x)),
         (UnaryOp::Plus, v @ (QValue::Int(_) | QValue::Float(_))) => Ok(v),
-        (_, other) => Err(QueryError::type_error(format!("unary minus or plus expects a number, got a {}", other.type_name()))),
+        (_, other) => {
+            Err(QueryError::type_error(format!("unary minus or plus expects a number, got a {}", other.type_name())))
+        }
     }
 }
 
@@ -515,7 +599,9 @@ pub(crate) fn binary(ctx: &Ctx<'_>, op: BinaryOp, left: QValue, right: QValue) -
                 }
                 Ok(if unknown { QValue::Null } else { QValue::Bool(false) })
             }
-            other => Err(QueryError::type_error(format!("IN expects a list on its right, got a {}", other.type_name()))),
+            other => {
+                Err(QueryError::type_error(format!("IN expects a list on its right, got a {}", other.type_name())))
+            }
         },
         StartsWith | EndsWith | Contains => Ok(match (&left, &right) {
             (QValue::Str(a), QValue::Str(b)) => QValue::Bool(match op {
@@ -553,8 +639,12 @@ fn add(left: QValue, right: QValue) -> Result<QValue> {
             Ok(QValue::List(out))
         }
         (QValue::Str(a), QValue::Str(b)) => Ok(QValue::Str(a + &b)),
-        (QValue::Str(a), b @ (QValue::Int(_) | QValue::Float(_) | QValue::Bool(_))) => Ok(QValue::Str(a + &scalar_text(&b))),
-        (a @ (QValue::Int(_) | QValue::Float(_) | QValue::Bool(_)), QValue::Str(b)) => Ok(QValue::Str(scalar_text(&a) + &b)),
+        (QValue::Str(a), b @ (QValue::Int(_) | QValue::Float(_) | QValue::Bool(_))) => {
+            Ok(QValue::Str(a + &scalar_text(&b)))
+        }
+        (a @ (QValue::Int(_) | QValue::Float(_) | QValue::Bool(_)), QValue::Str(b)) => {
+            Ok(QValue::Str(scalar_text(&a) + &b))
+        }
         (a, b) => arithmetic(BinaryOp::Add, &a, &b),
     }
 }
@@ -619,82 +709,7 @@ fn number(value: &QValue) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Pattern predicates and comprehensions
-
-/// One match of a pattern: the newly bound variables and the path walked.
-pub(crate) struct PatternMatch {
-    pub bindings: Vec<(String, QValue)>,
-    pub path: PathValue,
-}
-
-/// Finds every match of `element` given the variables bound in `scope`, calling `found`
-/// for each until it returns `false`. Relationships are unique within one match.
-pub(crate) fn match_pattern(
-    ctx: &Ctx<'_>,
-    element: &PatternElement,
-    scope: &Scope<'_>,
-    found: &mut dyn FnMut(&PatternMatch) -> Result<bool>,
-) -> Result<()> {
-    let store = ctx.store()?;
-    let mut state = PatternMatch { bindings: Vec::new(), path: PathValue { nodes: Vec::new(), rels: Vec::new() } };
-    let start = &element.start;
-    let candidates: Vec<NodeValue> = match start.variable.as_ref().and_then(|v| scope.lookup(&v.name)) {
-        Some(QValue::Node(n)) => vec![n.clone()],
-        Some(_) => return Ok(()),
-        None => {
-            let ids: Vec<NodeId> = match start.labels.first() {
-                Some(label) => store.nodes_with_label(&label.name).collect::<std::result::Result<_, _>>()?,
-                None => store.all_nodes().collect::<std::result::Result<_, _>>()?,
-            };
-            ids.into_iter().map(|id| ctx.load_node(id)).collect::<Result<_>>()?
-        }
-    };
-    for node in candidates {
-        ctx.tick()?;
-        let mark = state.bindings.len();
-        if node_fits(ctx, &node, start, scope, &mut state)? {
-            state.path.nodes.push(node);
-            let go_on = match_steps(ctx, element, 0, scope, &mut state, found)?;
-            state.path.nodes.pop();
-            state.bindings.truncate(mark);
-            if !go_on {
-                return Ok(());
-            }
-        }
-        state.bindings.truncate(mark);
-    }
-    Ok(())
-}
-
-/// Checks labels, properties and an already-bound variable; binds a new variable.
-fn node_fits(
-    ctx: &Ctx<'_>,
-    node: &NodeValue,
-    pattern: &super::ast::NodePattern,
-    scope: &Scope<'_>,
-    state: &mut PatternMatch,
-) -> Result<bool> {
-    if !pattern.labels.iter().all(|l| node.record.has_label(&l.name)) {
-        return Ok(false);
-    }
-    if let Some(var) = &pattern.variable {
-        let bound = state.bindings.iter().rev().find(|(n, _)| n == &var.name).map(|(_, v)| v.clone());
-        match bound.as_ref().or_else(|| scope.lookup(&var.name)) {
-            Some(QValue::Node(n)) if n.id != node.id => return Ok(false),
-            Some(QValue::Node(_)) => {}
-            Some(_) => return Ok(false),
-            None => state.bindings.push((var.name.clone(), QValue::Node(node.clone()))),
-        }
-    }
-    if let Some(props) = &pattern.properties {
-        let inner = Scope::Bindings { bindings: &state.bindings, parent: scope };
-        let wanted = eval(ctx, props, &inner)?;
-        if !props_match(&wanted, |k| node.record.props.get(k))? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
+// Property maps of patterns
 
 /// The planner's predicate for `(n $map)`: `[element, map]` → does the element have
 /// every property of the map.
@@ -720,141 +735,10 @@ pub(crate) fn props_match<'v>(wanted: &QValue, get: impl Fn(&str) -> Option<&'v 
             Ok(true)
         }
         QValue::Null => Ok(false),
-        other => Err(QueryError::type_error(format!("a pattern's properties must be a map, got a {}", other.type_name()))),
-    }
-}
-
-fn match_steps(
-    ctx: &Ctx<'_>,
-    element: &PatternElement,
-    step: usize,
-    scope: &Scope<'_>,
-    state: &mut PatternMatch,
-    found: &mut dyn FnMut(&PatternMatch) -> Result<bool>,
-) -> Result<bool> {
-    let Some(current) = element.chain.get(step) else {
-        return found(state);
-    };
-    let Some(from) = state.path.nodes.last().cloned() else { return Ok(true) };
-    let rel = &current.rel;
-    let (min, max) = match &rel.length {
-        None => (1, Some(1)),
-        Some(length) => (length.min_hops(), length.max),
-    };
-    // Depth-first walk over relationships, `hops` taken so far in this step.
-    walk(ctx, element, step, scope, state, found, &from, 0, min, max, &mut Vec::new())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn walk(
-    ctx: &Ctx<'_>,
-    element: &PatternElement,
-    step: usize,
-    scope: &Scope<'_>,
-    state: &mut PatternMatch,
-    found: &mut dyn FnMut(&PatternMatch) -> Result<bool>,
-    at: &NodeValue,
-    hops: u64,
-    min: u64,
-    max: Option<u64>,
-    taken: &mut Vec<RelValue>,
-) -> Result<bool> {
-    let current = &element.chain[step];
-    let rel_pattern = &current.rel;
-    if hops >= min {
-        // Try to end this step here.
-        let mark = state.bindings.len();
-        let mut ok = true;
-        if let Some(var) = &rel_pattern.variable {
-            let value = if rel_pattern.length.is_some() {
-                QValue::List(taken.iter().cloned().map(QValue::Relationship).collect())
-            } else {
-                taken.first().cloned().map_or(QValue::Null, QValue::Relationship)
-            };
-            match scope.lookup(&var.name) {
-                Some(bound) => ok = equals(bound, &value) == Some(true),
-                None => state.bindings.push((var.name.clone(), value)),
-            }
-        }
-        if ok && node_fits(ctx, at, &current.node, scope, state)? {
-            let pushed = taken.len();
-            let start_len = state.path.nodes.len();
-            // The path already ends at the step's start node; append what this step walked.
-            let mut walked_nodes = Vec::with_capacity(pushed);
-            let mut cursor = state.path.nodes[start_len - 1].id;
-            for rel in taken.iter() {
-                let next = if rel.record.src == cursor { rel.record.dst } else { rel.record.src };
-                walked_nodes.push(next);
-                cursor = next;
-            }
-            for (rel, node_id) in taken.iter().zip(walked_nodes) {
-                state.path.rels.push(rel.clone());
-                let node = if node_id == at.id { at.clone() } else { ctx.load_node(node_id)? };
-                state.path.nodes.push(node);
-            }
-            let go_on = match_steps(ctx, element, step + 1, scope, state, found)?;
-            state.path.nodes.truncate(start_len);
-            state.path.rels.truncate(state.path.rels.len() - pushed);
-            if !go_on {
-                state.bindings.truncate(mark);
-                return Ok(false);
-            }
-        }
-        state.bindings.truncate(mark);
-    }
-    if max.is_some_and(|m| hops >= m) {
-        return Ok(true);
-    }
-    let store = ctx.store()?;
-    let directions: &[Direction] = match rel_pattern.direction {
-        PatternDirection::Outgoing => &[Direction::Out],
-        PatternDirection::Incoming => &[Direction::In],
-        PatternDirection::Either => &[Direction::Out, Direction::In],
-    };
-    let types: Vec<Option<&str>> = if rel_pattern.types.is_empty() {
-        vec![None]
-    } else {
-        rel_pattern.types.iter().map(|t| Some(t.name.as_str())).collect()
-    };
-    for &direction in directions {
-        for edge_type in &types {
-            for adjacent in store.adjacent(at.id, direction, *edge_type) {
-                ctx.tick()?;
-                let adjacent = adjacent?;
-                if direction == Direction::In && rel_pattern.direction == PatternDirection::Either && adjacent.other == at.id {
-                    continue; // a self-loop was already seen going out
-                }
-                let used = taken.iter().any(|r| r.id == adjacent.edge) || state.path.rels.iter().any(|r| r.id == adjacent.edge);
-                if used {
-                    continue;
-                }
-                let other = ctx.load_node(adjacent.other)?;
-                let record = store
-                    .edge(adjacent.edge)?
-                    .ok_or_else(|| QueryError::runtime(format!("relationship {} is missing", adjacent.edge)))?;
-                let (start_key, end_key) = if record.src == at.id {
-                    (at.record.key().map(str::to_string), other.record.key().map(str::to_string))
-                } else {
-                    (other.record.key().map(str::to_string), at.record.key().map(str::to_string))
-                };
-                let rel = RelValue { id: adjacent.edge, record: Arc::new(record), start_key, end_key };
-                if let Some(props) = &rel_pattern.properties {
-                    let inner = Scope::Bindings { bindings: &state.bindings, parent: scope };
-                    let wanted = eval(ctx, props, &inner)?;
-                    if !props_match(&wanted, |k| rel.record.props.get(k))? {
-                        continue;
-                    }
-                }
-                taken.push(rel);
-                let go_on = walk(ctx, element, step, scope, state, found, &other, hops + 1, min, max, taken)?;
-                taken.pop();
-                if !go_on {
-                    return Ok(false);
-                }
-            }
+        other => {
+            Err(QueryError::type_error(format!("a pattern's properties must be a map, got a {}", other.type_name())))
         }
     }
-    Ok(true)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::ast::PatternDirection;
@@ -22,7 +21,12 @@ type Row = Vec<QValue>;
 pub type RowStream<'a> = Box<dyn Iterator<Item = Result<Row>> + 'a>;
 
 /// Starts executing `plan`; nothing is read until the stream is pulled.
-pub fn execute<'a>(plan: &'a Plan, store: &'a Store, params: &'a Params, options: &QueryOptions) -> Result<RowStream<'a>> {
+pub fn execute<'a>(
+    plan: &'a Plan,
+    store: &'a Store,
+    params: &'a Params,
+    options: &QueryOptions,
+) -> Result<RowStream<'a>> {
     let deadline = options.timeout.map(|t| Instant::now() + t);
     let ctx = Rc::new(Ctx::new(Some(store), params, deadline, options.max_rows));
     let rows = build(&plan.root, &ctx, Vec::new());
@@ -155,8 +159,10 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
                     match eval(&ctx, predicate, &Scope::Row { names, row: &row })? {
                         QValue::Bool(true) => Ok(Some(row)),
                         QValue::Bool(false) | QValue::Null => Ok(None),
-                        other => Err(QueryError::type_error(format!("WHERE needs a boolean, got a {}", other.type_name()))
-                            .or_at(predicate.span.start)),
+                        other => {
+                            Err(QueryError::type_error(format!("WHERE needs a boolean, got a {}", other.type_name()))
+                                .or_at(predicate.span.start))
+                        }
                     }
                 });
                 keep.transpose()
@@ -223,7 +229,9 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
             Box::new(rows.filter_map(move |item| {
                 let keep = item.and_then(|row| {
                     let key = match on {
-                        Some(columns) => GroupKey(columns.iter().map(|&i| row.get(i).cloned().unwrap_or(QValue::Null)).collect()),
+                        Some(columns) => {
+                            GroupKey(columns.iter().map(|&i| row.get(i).cloned().unwrap_or(QValue::Null)).collect())
+                        }
                         None => GroupKey(row.clone()),
                     };
                     if seen.contains(&key) {
@@ -286,14 +294,21 @@ fn store_err(e: crate::store::StoreError) -> QueryError {
 // Scans and expansions
 
 /// Candidate node ids for a scan, per input row.
-fn node_scan<'a>(ctx: &Rc<Ctx<'a>>, names: &'a [String], source: &'a NodeSource, labels: &'a [String], row: Row) -> RowStream<'a> {
+fn node_scan<'a>(
+    ctx: &Rc<Ctx<'a>>,
+    names: &'a [String],
+    source: &'a NodeSource,
+    labels: &'a [String],
+    row: Row,
+) -> RowStream<'a> {
     let store = match ctx.store() {
         Ok(s) => s,
         Err(e) => return once(Err(e)),
     };
     type Ids<'a> = Box<dyn Iterator<Item = Result<NodeId>> + 'a>;
     let all = || -> Ids<'a> { Box::new(store.all_nodes().map(|r| r.map_err(store_err))) };
-    let by_label = |label: &'a str| -> Ids<'a> { Box::new(store.nodes_with_label(label).map(|r| r.map_err(store_err))) };
+    let by_label =
+        |label: &'a str| -> Ids<'a> { Box::new(store.nodes_with_label(label).map(|r| r.map_err(store_err))) };
     let ids: Ids<'a> = match source {
         NodeSource::All => all(),
         NodeSource::Label(label) => by_label(label),
@@ -312,7 +327,8 @@ fn node_scan<'a>(ctx: &Rc<Ctx<'a>>, names: &'a [String], source: &'a NodeSource,
             Ok(QValue::Null) => return empty(),
             Ok(QValue::Str(name)) => match store.entities_named(&name) {
                 Ok(found) => {
-                    let mut ids: Vec<NodeId> = found.into_iter().filter(|(_, kind)| kind == label).map(|(id, _)| id).collect();
+                    let mut ids: Vec<NodeId> =
+                        found.into_iter().filter(|(_, kind)| kind == label).map(|(id, _)| id).collect();
                     ids.sort_unstable();
                     ids.dedup();
                     Box::new(ids.into_iter().map(Ok))
@@ -341,7 +357,12 @@ fn node_scan<'a>(ctx: &Rc<Ctx<'a>>, names: &'a [String], source: &'a NodeSource,
 type AdjacentStream<'a> = Box<dyn Iterator<Item = Result<(Direction, Adjacent)>> + 'a>;
 
 /// The relationships at `node` a walk may follow, in each direction and type.
-fn adjacency<'a>(store: &'a Store, node: NodeId, direction: PatternDirection, types: &'a [String]) -> AdjacentStream<'a> {
+fn adjacency<'a>(
+    store: &'a Store,
+    node: NodeId,
+    direction: PatternDirection,
+    types: &'a [String],
+) -> AdjacentStream<'a> {
     let directions: &'static [Direction] = match direction {
         PatternDirection::Outgoing => &[Direction::Out],
         PatternDirection::Incoming => &[Direction::In],
@@ -354,7 +375,9 @@ fn adjacency<'a>(store: &'a Store, node: NodeId, direction: PatternDirection, ty
             streams.push(Box::new(store.adjacent(node, d, None).map(move |a| a.map(|a| (d, a)).map_err(store_err))));
         } else {
             for t in types {
-                streams.push(Box::new(store.adjacent(node, d, Some(t)).map(move |a| a.map(|a| (d, a)).map_err(store_err))));
+                streams.push(Box::new(
+                    store.adjacent(node, d, Some(t)).map(move |a| a.map(|a| (d, a)).map_err(store_err)),
+                ));
             }
         }
     }
@@ -386,22 +409,21 @@ fn start_node(row: &Row, slot: usize) -> Result<Option<NodeValue>> {
     match row.get(slot) {
         Some(QValue::Node(n)) => Ok(Some(n.clone())),
         Some(QValue::Null) | None => Ok(None),
-        Some(other) => Err(QueryError::type_error(format!("expected a node to match a pattern from, got a {}", other.type_name()))),
+        Some(other) => {
+            Err(QueryError::type_error(format!("expected a node to match a pattern from, got a {}", other.type_name())))
+        }
     }
 }
 
 /// Loads the relationship behind an adjacency entry, with its endpoints' keys.
 fn relationship(ctx: &Ctx<'_>, from: &NodeValue, other: &NodeValue, edge: EdgeId) -> Result<RelValue> {
-    let record = ctx
-        .store()?
-        .edge(edge)?
-        .ok_or_else(|| QueryError::runtime(format!("relationship {edge} is missing from the store")))?;
+    let record = ctx.load_edge(edge)?;
     let (start, end) = if record.src == from.id { (from, other) } else { (other, from) };
     Ok(RelValue {
         id: edge,
         start_key: start.record.key().map(str::to_string),
         end_key: end.record.key().map(str::to_string),
-        record: Arc::new(record),
+        record,
     })
 }
 
@@ -533,7 +555,13 @@ struct VarSpec<'a> {
     with_path: bool,
 }
 
-fn var_expand<'a>(ctx: &Rc<Ctx<'a>>, names: &'a [String], spec: VarSpec<'a>, props: Option<&'a super::ast::Expr>, row: Row) -> RowStream<'a> {
+fn var_expand<'a>(
+    ctx: &Rc<Ctx<'a>>,
+    names: &'a [String],
+    spec: VarSpec<'a>,
+    props: Option<&'a super::ast::Expr>,
+    row: Row,
+) -> RowStream<'a> {
     let start = match start_node(&row, spec.walk.from) {
         Ok(Some(n)) => n,
         Ok(None) => return empty(),
@@ -548,7 +576,11 @@ fn var_expand<'a>(ctx: &Rc<Ctx<'a>>, names: &'a [String], spec: VarSpec<'a>, pro
         Err(e) => return once(Err(e)),
     };
     let used = used_relationships(&row, &spec.walk.unique_with);
-    let first_frame = if spec.max == Some(0) { None } else { Some(adjacency(store, start.id, spec.walk.direction, &spec.walk.types)) };
+    let first_frame = if spec.max == Some(0) {
+        None
+    } else {
+        Some(adjacency(store, start.id, spec.walk.direction, &spec.walk.types))
+    };
     Box::new(VarExpandIter {
         ctx: ctx.clone(),
         store,
@@ -582,19 +614,33 @@ impl VarExpandIter<'_> {
     /// The output row for the current trail, if its end node is acceptable.
     fn emit(&self) -> Result<Option<Row>> {
         let Some(end) = self.nodes.last() else { return Ok(None) };
-        let Some(end) = far_node(&self.ctx, self.spec.walk, &self.base, end.id)? else { return Ok(None) };
-        let mut rels: Vec<RelValue> = self.rels.clone();
-        let mut nodes: Vec<NodeValue> = self.nodes.clone();
-        if self.spec.reversed {
-            rels.reverse();
-            nodes.reverse();
+        let fits = match self.spec.walk.into {
+            Some(slot) => matches!(self.base.get(slot), Some(QValue::Node(n)) if n.id == end.id),
+            None => self.spec.walk.to_labels.iter().all(|l| end.record.has_label(l)),
+        };
+        if !fits {
+            return Ok(None);
         }
         let mut out = self.base.clone();
-        out.push(QValue::List(rels.iter().cloned().map(QValue::Relationship).collect()));
+        let in_order = |items: &[RelValue]| -> Vec<QValue> {
+            let list = items.iter().cloned().map(QValue::Relationship);
+            if self.spec.reversed {
+                list.rev().collect()
+            } else {
+                list.collect()
+            }
+        };
+        out.push(QValue::List(in_order(&self.rels)));
         if self.spec.walk.into.is_none() {
-            out.push(QValue::Node(end));
+            out.push(QValue::Node(end.clone()));
         }
         if self.spec.with_path {
+            let mut rels = self.rels.clone();
+            let mut nodes = self.nodes.clone();
+            if self.spec.reversed {
+                rels.reverse();
+                nodes.reverse();
+            }
             out.push(QValue::Path(PathValue { nodes, rels }));
         }
         Ok(Some(out))
@@ -635,7 +681,12 @@ impl VarExpandIter<'_> {
             self.nodes.push(other);
             let depth = self.rels.len() as u64;
             if self.spec.max.map_or(true, |max| depth < max) {
-                self.frames.push(adjacency(self.store, adjacent.other, self.spec.walk.direction, &self.spec.walk.types));
+                self.frames.push(adjacency(
+                    self.store,
+                    adjacent.other,
+                    self.spec.walk.direction,
+                    &self.spec.walk.types,
+                ));
             }
             if depth >= self.spec.min {
                 if let Some(row) = self.emit()? {
@@ -700,8 +751,8 @@ impl Side {
                 ctx.tick()?;
                 let (_, adjacent) = item?;
                 if let Some(wanted) = wanted {
-                    let record = store.edge(adjacent.edge)?;
-                    if !props_match(wanted, |k| record.as_ref().and_then(|r| r.props.get(k)))? {
+                    let record = ctx.load_edge(adjacent.edge)?;
+                    if !props_match(wanted, |k| record.props.get(k))? {
                         continue;
                     }
                 }
@@ -802,11 +853,20 @@ fn shortest_ids(
     }
 }
 
-fn shortest(ctx: &Ctx<'_>, names: &[String], spec: &ShortestSpec<'_>, props: Option<&super::ast::Expr>, row: Row) -> Result<Vec<Row>> {
-    let (Some(from), Some(to)) = (start_node(&row, spec.walk.from)?, spec.walk.into.and_then(|i| match row.get(i) {
-        Some(QValue::Node(n)) => Some(n.clone()),
-        _ => None,
-    })) else {
+fn shortest(
+    ctx: &Ctx<'_>,
+    names: &[String],
+    spec: &ShortestSpec<'_>,
+    props: Option<&super::ast::Expr>,
+    row: Row,
+) -> Result<Vec<Row>> {
+    let (Some(from), Some(to)) = (
+        start_node(&row, spec.walk.from)?,
+        spec.walk.into.and_then(|i| match row.get(i) {
+            Some(QValue::Node(n)) => Some(n.clone()),
+            _ => None,
+        }),
+    ) else {
         return Ok(Vec::new());
     };
     let wanted = props.map(|p| eval(ctx, p, &Scope::Row { names, row: &row })).transpose()?;
@@ -818,7 +878,15 @@ fn shortest(ctx: &Ctx<'_>, names: &[String], spec: &ShortestSpec<'_>, props: Opt
         }
         let nodes = node_ids
             .iter()
-            .map(|&id| if id == from.id { Ok(from.clone()) } else if id == to.id { Ok(to.clone()) } else { ctx.load_node(id) })
+            .map(|&id| {
+                if id == from.id {
+                    Ok(from.clone())
+                } else if id == to.id {
+                    Ok(to.clone())
+                } else {
+                    ctx.load_node(id)
+                }
+            })
             .collect::<Result<Vec<_>>>()?;
         let rels = rel_ids
             .iter()
@@ -867,7 +935,12 @@ fn build_path(row: &Row, start: usize, pieces: &[PathPiece]) -> Result<QValue> {
 // ---------------------------------------------------------------------------------------
 // Sorting and aggregation
 
-fn sort<'a>(ctx: &Ctx<'a>, names: &[String], rows: RowStream<'a>, keys: &[(super::ast::Expr, bool)]) -> Result<Vec<Row>> {
+fn sort<'a>(
+    ctx: &Ctx<'a>,
+    names: &[String],
+    rows: RowStream<'a>,
+    keys: &[(super::ast::Expr, bool)],
+) -> Result<Vec<Row>> {
     let mut keyed: Vec<(Vec<QValue>, Row)> = Vec::new();
     for row in rows {
         let row = row?;
@@ -945,7 +1018,10 @@ impl<'p> Accumulator<'p> {
                     QValue::Int(i) => {
                         self.float_sum += i as f64;
                         if !self.floats {
-                            self.int_sum = self.int_sum.checked_add(i).ok_or_else(|| QueryError::runtime("integer overflow in sum()"))?;
+                            self.int_sum = self
+                                .int_sum
+                                .checked_add(i)
+                                .ok_or_else(|| QueryError::runtime("integer overflow in sum()"))?;
                         }
                     }
                     QValue::Float(x) => {
@@ -953,7 +1029,11 @@ impl<'p> Accumulator<'p> {
                         self.float_sum += x;
                     }
                     other => {
-                        return Err(QueryError::type_error(format!("{}() expects numbers, got a {}", self.name(), other.type_name())))
+                        return Err(QueryError::type_error(format!(
+                            "{}() expects numbers, got a {}",
+                            self.name(),
+                            other.type_name()
+                        )))
                     }
                 }
             }
@@ -977,7 +1057,11 @@ impl<'p> Accumulator<'p> {
                 match value {
                     QValue::Int(_) | QValue::Float(_) => self.values.push(value),
                     other => {
-                        return Err(QueryError::type_error(format!("{}() expects numbers, got a {}", self.name(), other.type_name())))
+                        return Err(QueryError::type_error(format!(
+                            "{}() expects numbers, got a {}",
+                            self.name(),
+                            other.type_name()
+                        )))
                     }
                 }
                 ctx.check_rows(self.values.len() as u64, &format!("{}()", self.name()))?;
@@ -987,11 +1071,16 @@ impl<'p> Accumulator<'p> {
                             QValue::Int(i) => i as f64,
                             QValue::Float(x) => x,
                             other => {
-                                return Err(QueryError::type_error(format!("a percentile must be a number, got a {}", other.type_name())))
+                                return Err(QueryError::type_error(format!(
+                                    "a percentile must be a number, got a {}",
+                                    other.type_name()
+                                )))
                             }
                         };
                         if !(0.0..=1.0).contains(&p) {
-                            return Err(QueryError::runtime(format!("a percentile must be between 0.0 and 1.0, got {p}")));
+                            return Err(QueryError::runtime(format!(
+                                "a percentile must be between 0.0 and 1.0, got {p}"
+                            )));
                         }
                         self.percentile = Some(p);
                     }

@@ -283,7 +283,12 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
             QValue::Null => QValue::Null,
             QValue::Int(i) => QValue::Float(float(*i)),
             QValue::Float(x) => QValue::Float(*x),
-            QValue::Str(s) => s.trim().parse::<f64>().ok().filter(|x| !x.is_nan() || s.trim().eq_ignore_ascii_case("nan")).map_or(QValue::Null, QValue::Float),
+            QValue::Str(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| !x.is_nan() || s.trim().eq_ignore_ascii_case("nan"))
+                .map_or(QValue::Null, QValue::Float),
             _ if canonical == "toFloatOrNull" => QValue::Null,
             other => return Err(type_error(canonical, "a string or a number", other)),
         }),
@@ -448,7 +453,9 @@ fn range(ctx: &Ctx<'_>, start: &QValue, end: &QValue, step: Option<&QValue>) -> 
     let steps = if (span >= 0) == (step > 0) || span == 0 { span / i128::from(step) + 1 } else { 0 };
     let len = u64::try_from(steps.max(0)).unwrap_or(u64::MAX);
     if len > MAX_RANGE {
-        return Err(QueryError::runtime(format!("range() would build a list of {len} elements (more than {MAX_RANGE})")));
+        return Err(QueryError::runtime(format!(
+            "range() would build a list of {len} elements (more than {MAX_RANGE})"
+        )));
     }
     ctx.check_rows(len, "range()")?;
     let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));

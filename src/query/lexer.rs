@@ -299,10 +299,9 @@ impl Lexer<'_> {
                     self.bump();
                 }
                 _ => {
-                    return Err(self.error(
-                        escape_at,
-                        format!("invalid unicode escape: expected {digits} hexadecimal digits"),
-                    ))
+                    return Err(
+                        self.error(escape_at, format!("invalid unicode escape: expected {digits} hexadecimal digits"))
+                    )
                 }
             }
         }
@@ -322,8 +321,8 @@ impl Lexer<'_> {
             self.alnum_run();
             let digits = &self.text[digits_start..self.pos];
             let hex = matches!(&self.text[start + 1..start + 2], "x" | "X");
-            let valid = !digits.is_empty()
-                && digits.chars().all(|c| if hex { c.is_ascii_hexdigit() } else { c.is_digit(8) });
+            let valid =
+                !digits.is_empty() && digits.chars().all(|c| if hex { c.is_ascii_hexdigit() } else { c.is_digit(8) });
             if !valid {
                 return Err(self.error(start, format!("invalid number literal '{}'", &self.text[start..self.pos])));
             }
@@ -389,16 +388,19 @@ mod tests {
     #[test]
     fn numbers_in_every_form() {
         use TokenKind::*;
-        assert_eq!(kinds("1 0x1F 0o17 1.5 .5 1e3 2E-2"), vec![
-            Integer("1".into()),
-            Integer("0x1F".into()),
-            Integer("0o17".into()),
-            Float(1.5),
-            Float(0.5),
-            Float(1000.0),
-            Float(0.02),
-            Eof
-        ]);
+        assert_eq!(
+            kinds("1 0x1F 0o17 1.5 .5 1e3 2E-2"),
+            vec![
+                Integer("1".into()),
+                Integer("0x1F".into()),
+                Integer("0o17".into()),
+                Float(1.5),
+                Float(0.5),
+                Float(1000.0),
+                Float(0.02),
+                Eof
+            ]
+        );
         // `1..3` is a range, not a float.
         assert_eq!(kinds("1..3"), vec![Integer("1".into()), DotDot, Integer("3".into()), Eof]);
         assert!(tokenize("0x").is_err());

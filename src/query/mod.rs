@@ -13,6 +13,7 @@ pub mod value;
 
 mod eval;
 mod functions;
+mod matcher;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub fn parse(text: &str) -> Result<ast::Query, QueryError> {
 
 /// A checked and planned query, ready to run any number of times.
 pub struct Prepared {
+    text: String,
     columns: Vec<String>,
     plan: plan::Plan,
     options: QueryOptions,
@@ -62,7 +64,7 @@ pub fn prepare(store: &Store, text: &str, options: &QueryOptions) -> Result<Prep
     let query = parse(text)?;
     semantic::check(&query, text).map_err(|e| e.locate(text))?;
     let plan = plan::plan_query(store, &query, text, options).map_err(|e| e.locate(text))?;
-    Ok(Prepared { columns: plan.columns.clone(), plan, options: options.clone() })
+    Ok(Prepared { text: text.to_string(), columns: plan.columns.clone(), plan, options: options.clone() })
 }
 
 impl Prepared {
@@ -78,21 +80,23 @@ impl Prepared {
 
     /// Starts running: rows are produced as the iterator is pulled.
     pub fn execute<'a>(&'a self, store: &'a Store, params: &'a Params) -> Result<Rows<'a>, QueryError> {
-        let inner = exec::execute(&self.plan, store, params, &self.options)?;
-        Ok(Rows { inner })
+        let inner = exec::execute(&self.plan, store, params, &self.options).map_err(|e| e.locate(&self.text))?;
+        Ok(Rows { inner, text: &self.text })
     }
 }
 
 /// The rows of a running query, produced lazily. After an error it yields nothing more.
 pub struct Rows<'a> {
     inner: exec::RowStream<'a>,
+    /// The query text, to give errors their line and column.
+    text: &'a str,
 }
 
 impl Iterator for Rows<'_> {
     type Item = Result<Vec<QValue>, QueryError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next()
+        self.inner.next().map(|row| row.map_err(|e| e.locate(self.text)))
     }
 }
 
@@ -106,7 +110,7 @@ pub struct QueryResult {
 /// Prepares and runs `text`, collecting every row.
 pub fn run(store: &Store, text: &str, params: &Params, options: &QueryOptions) -> Result<QueryResult, QueryError> {
     let prepared = prepare(store, text, options)?;
-    let rows = prepared.execute(store, params)?.collect::<Result<Vec<_>, _>>().map_err(|e| e.locate(text))?;
+    let rows = prepared.execute(store, params)?.collect::<Result<Vec<_>, _>>()?;
     Ok(QueryResult { columns: prepared.columns, rows })
 }
 
@@ -114,7 +118,5 @@ pub fn run(store: &Store, text: &str, params: &Params, options: &QueryOptions) -
 /// arithmetic, scalar functions such as `range` or `toUpper`) to a property value.
 pub fn eval_constant(expr: &ast::Expr, params: &Params) -> Result<Value, QueryError> {
     let value = eval::eval_constant(expr, params)?;
-    value
-        .to_value()
-        .ok_or_else(|| QueryError::type_error(format!("a {} is not a property value", value.type_name())))
+    value.to_value().ok_or_else(|| QueryError::type_error(format!("a {} is not a property value", value.type_name())))
 }

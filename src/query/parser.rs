@@ -37,7 +37,11 @@ enum Infix {
 fn is_comparison_chain(expr: &Expr) -> bool {
     matches!(
         &expr.kind,
-        ExprKind::Binary(BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::And, _, _)
+        ExprKind::Binary(
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::And,
+            _,
+            _
+        )
     )
 }
 
@@ -325,6 +329,16 @@ impl Parser<'_> {
         if self.eat_keyword("CALL") {
             return self.call_clause(start).map(Clause::Call);
         }
+        for (word, what) in [("FOREACH", "FOREACH"), ("LOAD", "LOAD CSV"), ("USE", "USE")] {
+            if self.at_keyword(word) {
+                return Err(QueryError::at(
+                    super::error::ErrorKind::Unsupported,
+                    self.text,
+                    start,
+                    format!("{what} is not supported: diplograph runs read-only queries over its own store"),
+                ));
+            }
+        }
         Err(self.error_here(&format!("a clause ({CLAUSE_START})")))
     }
 
@@ -429,7 +443,11 @@ impl Parser<'_> {
             } else {
                 let target = self.postfix()?;
                 if !matches!(target.kind, ExprKind::Property(..)) {
-                    return Err(QueryError::syntax(self.text, target.span.start, "expected a property to set, like n.name"));
+                    return Err(QueryError::syntax(
+                        self.text,
+                        target.span.start,
+                        "expected a property to set, like n.name",
+                    ));
                 }
                 self.expect(&TokenKind::Eq)?;
                 SetItem::Property { target, value: self.expr()? }
@@ -689,7 +707,9 @@ impl Parser<'_> {
                 "STARTS" if self.keyword_at(1, "WITH") => binary(BinaryOp::StartsWith, 6, 2),
                 "ENDS" if self.keyword_at(1, "WITH") => binary(BinaryOp::EndsWith, 6, 2),
                 "IS" if self.keyword_at(1, "NULL") => Some((Infix::IsNull { negated: false }, 6, 2)),
-                "IS" if self.keyword_at(1, "NOT") && self.keyword_at(2, "NULL") => Some((Infix::IsNull { negated: true }, 6, 3)),
+                "IS" if self.keyword_at(1, "NOT") && self.keyword_at(2, "NULL") => {
+                    Some((Infix::IsNull { negated: true }, 6, 3))
+                }
                 _ => None,
             },
             TokenKind::Eq => Some((Infix::Comparison(BinaryOp::Eq), 5, 1)),
@@ -743,7 +763,8 @@ impl Parser<'_> {
                     };
                     let link_left = chain_right.take().unwrap_or_else(|| left.clone());
                     let span = link_left.span.to(right.span);
-                    let comparison = Expr::new(ExprKind::Binary(op, Box::new(link_left), Box::new(right.clone())), span);
+                    let comparison =
+                        Expr::new(ExprKind::Binary(op, Box::new(link_left), Box::new(right.clone())), span);
                     left = if links > 1 && is_comparison_chain(&left) {
                         let span = left.span.to(comparison.span);
                         Expr::new(ExprKind::Binary(BinaryOp::And, Box::new(left), Box::new(comparison)), span)
@@ -792,7 +813,11 @@ impl Parser<'_> {
                     let at = self.start();
                     self.advance();
                     let value = parse_integer(&text, true).ok_or_else(|| {
-                        QueryError::syntax(self.text, at, format!("integer literal -{text} is too small (integer overflow)"))
+                        QueryError::syntax(
+                            self.text,
+                            at,
+                            format!("integer literal -{text} is too small (integer overflow)"),
+                        )
                     })?;
                     return Ok(Expr::new(ExprKind::Literal(Literal::Int(value)), self.span_from(start)));
                 }
@@ -820,7 +845,8 @@ impl Parser<'_> {
         let mut links = 0;
         let result = loop {
             let is_postfix = matches!(self.peek(), TokenKind::Dot | TokenKind::LBracket)
-                || (self.at(&TokenKind::Colon) && matches!(self.peek_n(1), TokenKind::Ident(_) | TokenKind::QuotedIdent(_)));
+                || (self.at(&TokenKind::Colon)
+                    && matches!(self.peek_n(1), TokenKind::Ident(_) | TokenKind::QuotedIdent(_)));
             if !is_postfix {
                 break Ok(expr);
             }
@@ -880,7 +906,11 @@ impl Parser<'_> {
         match self.peek().clone() {
             TokenKind::Integer(text) => {
                 let value = parse_integer(&text, false).ok_or_else(|| {
-                    QueryError::syntax(self.text, start, format!("integer literal {text} is too large (integer overflow)"))
+                    QueryError::syntax(
+                        self.text,
+                        start,
+                        format!("integer literal {text} is too large (integer overflow)"),
+                    )
                 })?;
                 literal(self, Literal::Int(value))
             }
@@ -931,7 +961,9 @@ impl Parser<'_> {
     fn variable_or_call(&mut self, start: usize) -> Result<Expr> {
         // A function name may be dotted (`a.b.c(…)`): look ahead for `( ` after name parts.
         let mut n = 1;
-        while self.peek_n(n) == &TokenKind::Dot && matches!(self.peek_n(n + 1), TokenKind::Ident(_) | TokenKind::QuotedIdent(_)) {
+        while self.peek_n(n) == &TokenKind::Dot
+            && matches!(self.peek_n(n + 1), TokenKind::Ident(_) | TokenKind::QuotedIdent(_))
+        {
             n += 2;
         }
         if self.peek_n(n) == &TokenKind::LParen {
@@ -1042,7 +1074,8 @@ impl Parser<'_> {
         }
         // PatternComprehension = [ [Variable =] RelationshipsPattern [WHERE Expression] | Expression ]
         let starts_pattern = self.peek_n(1) == &TokenKind::LParen
-            || (matches!(self.peek_n(1), TokenKind::Ident(_) | TokenKind::QuotedIdent(_)) && self.peek_n(2) == &TokenKind::Eq);
+            || (matches!(self.peek_n(1), TokenKind::Ident(_) | TokenKind::QuotedIdent(_))
+                && self.peek_n(2) == &TokenKind::Eq);
         if starts_pattern {
             let comprehension = self.attempt(|p| {
                 p.advance();
@@ -1242,7 +1275,10 @@ mod tests {
     fn syntax_errors_say_what_was_expected_and_found() {
         let text = "MATCH (a:Person\nRETURN a";
         let err = parse(text).expect_err("missing paren");
-        assert_eq!(err.to_string(), "syntax error at line 2, column 1: expected ':', a property map or ')', found 'RETURN'");
+        assert_eq!(
+            err.to_string(),
+            "syntax error at line 2, column 1: expected ':', a property map or ')', found 'RETURN'"
+        );
         assert_eq!(err.render(text), "error: syntax error at line 2, column 1: expected ':', a property map or ')', found 'RETURN'\n  RETURN a\n  ^");
         let err = parse("RETURN 9223372036854775808").expect_err("overflow");
         assert!(err.message.contains("too large"), "{}", err.message);

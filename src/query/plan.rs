@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::ast::*;
 use super::error::{QueryError, Result};
 use super::functions;
-use super::semantic::{contains_aggregate, map_children, source_text};
+use super::semantic::{contains_aggregate, map_children, reads_shadowed, source_text};
 use super::QueryOptions;
 use crate::model::ENTITY_KINDS;
 use crate::store::{Stats, Store};
@@ -104,9 +104,18 @@ pub enum OpKind {
     /// Yields the row it is given once: the start of a query, the inner side of OPTIONAL MATCH.
     Argument,
     /// Extends each row with every candidate node that carries `labels`.
-    NodeScan { input: Box<Op>, var: String, source: NodeSource, labels: Vec<String> },
+    NodeScan {
+        input: Box<Op>,
+        var: String,
+        source: NodeSource,
+        labels: Vec<String>,
+    },
     /// Follows one relationship from a bound node.
-    Expand { input: Box<Op>, walk: Walk, rel_bound: Option<usize> },
+    Expand {
+        input: Box<Op>,
+        walk: Walk,
+        rel_bound: Option<usize>,
+    },
     /// Follows `min..max` relationships (no relationship twice), binding the list of them.
     VarExpand {
         input: Box<Op>,
@@ -123,26 +132,74 @@ pub enum OpKind {
         bound_list: Option<usize>,
     },
     /// Breadth-first search for the shortest path(s) between two bound nodes.
-    ShortestPath { input: Box<Op>, walk: Walk, min: u64, max: Option<u64>, all: bool, props: Option<Expr>, bind_rels: bool },
+    ShortestPath {
+        input: Box<Op>,
+        walk: Walk,
+        min: u64,
+        max: Option<u64>,
+        all: bool,
+        props: Option<Expr>,
+        bind_rels: bool,
+    },
     /// Assembles a named path from bound columns.
-    BuildPath { input: Box<Op>, var: String, start: usize, pieces: Vec<PathPiece> },
-    Filter { input: Box<Op>, predicate: Expr },
+    BuildPath {
+        input: Box<Op>,
+        var: String,
+        start: usize,
+        pieces: Vec<PathPiece>,
+    },
+    Filter {
+        input: Box<Op>,
+        predicate: Expr,
+    },
     /// Runs `inner` per row; a row with no match continues with nulls for the new columns.
-    Optional { input: Box<Op>, inner: Box<Op> },
-    Unwind { input: Box<Op>, expr: Expr, var: String },
+    Optional {
+        input: Box<Op>,
+        inner: Box<Op>,
+    },
+    Unwind {
+        input: Box<Op>,
+        expr: Expr,
+        var: String,
+    },
     /// Evaluates items; `keep_input` keeps the input columns in front (for ORDER BY).
-    Project { input: Box<Op>, items: Vec<(String, Expr)>, keep_input: bool },
+    Project {
+        input: Box<Op>,
+        items: Vec<(String, Expr)>,
+        keep_input: bool,
+    },
     /// Groups by `keys`, computing `aggregates` per group.
-    Aggregate { input: Box<Op>, keys: Vec<(String, Expr)>, aggregates: Vec<(String, Aggregation)> },
+    Aggregate {
+        input: Box<Op>,
+        keys: Vec<(String, Expr)>,
+        aggregates: Vec<(String, Aggregation)>,
+    },
     /// Drops rows equal to an earlier one (on the `on` columns, else all of them).
-    Distinct { input: Box<Op>, on: Option<Vec<usize>> },
-    Sort { input: Box<Op>, keys: Vec<(Expr, bool)> },
-    Skip { input: Box<Op>, count: Expr },
-    Limit { input: Box<Op>, count: Expr },
+    Distinct {
+        input: Box<Op>,
+        on: Option<Vec<usize>>,
+    },
+    Sort {
+        input: Box<Op>,
+        keys: Vec<(Expr, bool)>,
+    },
+    Skip {
+        input: Box<Op>,
+        count: Expr,
+    },
+    Limit {
+        input: Box<Op>,
+        count: Expr,
+    },
     /// Keeps only the named columns, in order.
-    Select { input: Box<Op>, columns: Vec<usize> },
+    Select {
+        input: Box<Op>,
+        columns: Vec<usize>,
+    },
     /// Concatenates its inputs (UNION ALL); UNION adds a Distinct on top.
-    Union { inputs: Vec<Op> },
+    Union {
+        inputs: Vec<Op>,
+    },
 }
 
 impl Op {
@@ -155,6 +212,12 @@ impl Op {
             .iter()
             .rposition(|n| n == name)
             .ok_or_else(|| QueryError::runtime(format!("internal planner error: no column '{name}'")))
+    }
+
+    /// Puts an operator that keeps the columns on top of this one.
+    fn then(self, make: impl FnOnce(Box<Op>) -> OpKind) -> Op {
+        let layout = self.layout.clone();
+        Op::new(make(Box::new(self)), layout)
     }
 
     /// The layout plus new columns.
@@ -171,7 +234,8 @@ pub fn plan_query(store: &Store, query: &Query, text: &str, options: &QueryOptio
     // Only entities written with their kind are in the name index (ingest does that; a
     // store without any is not relied on).
     let name_index = options.use_indexes && store.has_name_index()?;
-    let planner = Planner { stats, use_indexes: options.use_indexes, name_index, text, next_hidden: std::cell::Cell::new(0) };
+    let planner =
+        Planner { stats, use_indexes: options.use_indexes, name_index, text, next_hidden: std::cell::Cell::new(0) };
     let (first, columns) = planner.single(&query.first)?;
     if query.unions.is_empty() {
         return Ok(Plan { root: first, columns });
@@ -183,7 +247,7 @@ pub fn plan_query(store: &Store, query: &Query, text: &str, options: &QueryOptio
     let distinct = query.unions.iter().any(|u| !u.all);
     let mut root = Op::new(OpKind::Union { inputs }, columns.clone());
     if distinct {
-        root = Op::new(OpKind::Distinct { input: Box::new(root), on: None }, columns.clone());
+        root = root.then(|input| OpKind::Distinct { input, on: None });
     }
     Ok(Plan { root, columns })
 }
@@ -212,6 +276,82 @@ struct PatternRel<'q> {
     part: usize,
 }
 
+/// The shape of a MATCH pattern: its relationships (outside shortest paths), its node
+/// names in written order, and the labels each node name carries anywhere in the pattern.
+struct PatternGraph<'q> {
+    rels: Vec<PatternRel<'q>>,
+    nodes: Vec<String>,
+    labels: BTreeMap<String, Vec<String>>,
+}
+
+impl<'q> PatternGraph<'q> {
+    fn of(parts: &'q [PatternPart]) -> PatternGraph<'q> {
+        let mut graph = PatternGraph { rels: Vec::new(), nodes: Vec::new(), labels: BTreeMap::new() };
+        for (index, part) in parts.iter().enumerate() {
+            let element = &part.element;
+            for node in std::iter::once(&element.start).chain(element.chain.iter().map(|s| &s.node)) {
+                let name = node_name(node);
+                let entry = graph.labels.entry(name.clone()).or_default();
+                for label in &node.labels {
+                    if !entry.contains(&label.name) {
+                        entry.push(label.name.clone());
+                    }
+                }
+                if part.shortest.is_none() && !graph.nodes.contains(&name) {
+                    graph.nodes.push(name);
+                }
+            }
+            if part.shortest.is_some() {
+                continue;
+            }
+            let mut left = node_name(&element.start);
+            for step in &element.chain {
+                let right = node_name(&step.node);
+                let name = rel_name(&step.rel);
+                graph.rels.push(PatternRel { rel: &step.rel, name, left, right: right.clone(), part: index });
+                left = right;
+            }
+        }
+        graph
+    }
+}
+
+/// The predicates of a MATCH: its WHERE split on AND, the inline property maps as
+/// equalities, and for each node bound by an earlier clause a check that it is a node
+/// with the pattern's labels.
+fn match_conjuncts(m: &MatchClause, parts: &[PatternPart], bound_before: &BTreeSet<String>) -> Vec<Conjunct> {
+    let mut scope: BTreeSet<String> = bound_before.clone();
+    for part in parts {
+        scope.extend(part.element.variables().into_iter().map(|v| v.name.clone()));
+        scope.extend(part.variable.iter().map(|v| v.name.clone()));
+    }
+    let mut exprs: Vec<Expr> = m.where_.as_ref().map(split_and).unwrap_or_default();
+    for part in parts {
+        let element = &part.element;
+        for node in std::iter::once(&element.start).chain(element.chain.iter().map(|s| &s.node)) {
+            let name = node_name(node);
+            if let Some(props) = &node.properties {
+                exprs.extend(property_conjuncts(&name, props));
+            }
+            if bound_before.contains(&name) {
+                let kind = if node.labels.is_empty() {
+                    ExprKind::IsNull { expr: Box::new(var_expr(&name)), negated: true }
+                } else {
+                    ExprKind::HasLabels(Box::new(var_expr(&name)), node.labels.iter().map(|l| l.name.clone()).collect())
+                };
+                exprs.push(Expr::new(kind, node.span));
+            }
+        }
+        // Variable-length relationships check their property maps while walking.
+        for step in element.chain.iter().filter(|s| s.rel.length.is_none()) {
+            if let Some(props) = &step.rel.properties {
+                exprs.extend(property_conjuncts(&rel_name(&step.rel), props));
+            }
+        }
+    }
+    exprs.into_iter().map(|expr| Conjunct { needs: free_variables(&expr, &scope), expr }).collect()
+}
+
 impl Planner<'_> {
     fn hidden(&self, what: &str) -> String {
         let n = self.next_hidden.get();
@@ -234,7 +374,10 @@ impl Planner<'_> {
                 Clause::Match(m) => self.plan_match(op, m)?,
                 Clause::Unwind(u) => {
                     let layout = op.extended(&[&u.variable.name]);
-                    Op::new(OpKind::Unwind { input: Box::new(op), expr: u.expr.clone(), var: u.variable.name.clone() }, layout)
+                    Op::new(
+                        OpKind::Unwind { input: Box::new(op), expr: u.expr.clone(), var: u.variable.name.clone() },
+                        layout,
+                    )
                 }
                 Clause::With(w) => self.plan_projection(op, &w.projection, w.where_.as_ref())?.0,
                 Clause::Return(r) => {
@@ -263,141 +406,49 @@ impl Planner<'_> {
         for part in &mut parts {
             self.name_anonymous(&mut part.element);
         }
-        let mut scope: BTreeSet<String> = bound_before.clone();
-        for part in &parts {
-            scope.extend(part.element.variables().into_iter().map(|v| v.name.clone()));
-            if let Some(v) = &part.variable {
-                scope.insert(v.name.clone());
-            }
-        }
-        // Conjuncts: WHERE split on AND, plus inline property maps and labels of bound nodes.
-        let mut conjuncts: Vec<Conjunct> = Vec::new();
-        if let Some(cond) = &m.where_ {
-            for e in split_and(cond) {
-                conjuncts.push(Conjunct { needs: free_variables(&e, &scope), expr: e });
-            }
-        }
-        for part in &parts {
-            let element = &part.element;
-            for node in std::iter::once(&element.start).chain(element.chain.iter().map(|s| &s.node)) {
-                let name = node_name(node);
-                if let Some(props) = &node.properties {
-                    for e in property_conjuncts(&name, props) {
-                        conjuncts.push(Conjunct { needs: free_variables(&e, &scope), expr: e });
-                    }
-                }
-                // A node bound earlier must be a node (not null) and carry the labels.
-                if bound_before.contains(&name) {
-                    let kind = if node.labels.is_empty() {
-                        ExprKind::IsNull { expr: Box::new(var_expr(&name)), negated: true }
-                    } else {
-                        ExprKind::HasLabels(Box::new(var_expr(&name)), node.labels.iter().map(|l| l.name.clone()).collect())
-                    };
-                    let e = Expr::new(kind, node.span);
-                    conjuncts.push(Conjunct { needs: BTreeSet::from([name.clone()]), expr: e });
-                }
-            }
-            for step in &element.chain {
-                if step.rel.length.is_none() {
-                    if let Some(props) = &step.rel.properties {
-                        let name = rel_name(&step.rel);
-                        for e in property_conjuncts(&name, props) {
-                            conjuncts.push(Conjunct { needs: free_variables(&e, &scope), expr: e });
-                        }
-                    }
-                }
-            }
-        }
+        let mut conjuncts = match_conjuncts(m, &parts, &bound_before);
+        let graph = PatternGraph::of(&parts);
 
-        let mut op = input;
-        let mut bound = bound_before.clone();
-        op = self.place_filters(op, &mut conjuncts, &bound);
-
-        // Relationships of ordinary parts, and the nodes of each part.
-        let mut rels: Vec<PatternRel<'_>> = Vec::new();
-        let mut node_order: Vec<(String, &NodePattern)> = Vec::new();
-        for (index, part) in parts.iter().enumerate() {
-            if part.shortest.is_some() {
-                continue;
-            }
-            let element = &part.element;
-            let mut left = node_name(&element.start);
-            node_order.push((left.clone(), &element.start));
-            for step in &element.chain {
-                let right = node_name(&step.node);
-                node_order.push((right.clone(), &step.node));
-                rels.push(PatternRel { rel: &step.rel, name: rel_name(&step.rel), left: left.clone(), right: right.clone(), part: index });
-                left = right;
-            }
-        }
-        // Labels per node name (a node may appear several times).
-        let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (name, node) in &node_order {
-            let entry = labels.entry(name.clone()).or_default();
-            for l in &node.labels {
-                if !entry.contains(&l.name) {
-                    entry.push(l.name.clone());
-                }
-            }
-        }
-        // Shortest-path endpoints carry labels too.
-        for part in parts.iter().filter(|p| p.shortest.is_some()) {
-            let element = &part.element;
-            for node in std::iter::once(&element.start).chain(element.chain.iter().map(|s| &s.node)) {
-                let entry = labels.entry(node_name(node)).or_default();
-                for l in &node.labels {
-                    if !entry.contains(&l.name) {
-                        entry.push(l.name.clone());
-                    }
-                }
-            }
-        }
-
-        let mut planned_rels: Vec<bool> = vec![false; rels.len()];
+        let mut op = self.place_filters(input, &mut conjuncts, &bound_before);
+        let mut bound = bound_before;
+        let mut planned_rels: Vec<bool> = vec![false; graph.rels.len()];
         let mut rel_columns: Vec<String> = Vec::new();
         let mut built_paths: BTreeSet<usize> = BTreeSet::new();
-        let mut pending_nodes: Vec<String> = Vec::new();
-        for (name, _) in &node_order {
-            if !pending_nodes.contains(name) {
-                pending_nodes.push(name.clone());
-            }
-        }
         loop {
-            // Expand along any relationship with a bound end (both bound first: cheapest).
+            // Expand along any relationship with a bound end (both ends bound first: cheapest).
+            let rels = &graph.rels;
             let next_rel = (0..rels.len())
                 .filter(|&i| !planned_rels[i])
                 .filter(|&i| bound.contains(&rels[i].left) || bound.contains(&rels[i].right))
                 .min_by_key(|&i| (!(bound.contains(&rels[i].left) && bound.contains(&rels[i].right)), i));
             if let Some(i) = next_rel {
                 planned_rels[i] = true;
-                op = self.plan_expand(op, &rels[i], &bound, &labels, &rel_columns)?;
-                bound.insert(rels[i].left.clone());
-                bound.insert(rels[i].right.clone());
-                bound.insert(rels[i].name.clone());
-                rel_columns.push(rels[i].name.clone());
-                if rels[i].rel.length.is_some() && self.part_is_named(&parts, rels[i].part) {
-                    bound.insert(segment_name(&rels[i].name));
+                let r = &rels[i];
+                op = self.plan_expand(op, r, &bound, &graph.labels, &rel_columns, &parts)?;
+                bound.extend([r.left.clone(), r.right.clone(), r.name.clone()]);
+                rel_columns.push(r.name.clone());
+                if r.rel.length.is_some() && self.part_is_named(&parts, r.part) {
+                    bound.insert(segment_name(&r.name));
                 }
-                op = self.place_paths(op, &parts, &rels, &planned_rels, &mut built_paths, &mut bound)?;
-                op = self.place_filters(op, &mut conjuncts, &bound);
-                continue;
+            } else {
+                // Otherwise start a new component at its cheapest unbound node.
+                let unbound: Vec<&String> = graph.nodes.iter().filter(|n| !bound.contains(*n)).collect();
+                if unbound.is_empty() {
+                    break;
+                }
+                let (name, source) =
+                    self.choose_anchor(&unbound, rels, &planned_rels, &graph.labels, &conjuncts, &bound);
+                let labels = graph.labels.get(&name).cloned().unwrap_or_default();
+                let layout = op.extended(&[&name]);
+                op = Op::new(OpKind::NodeScan { input: Box::new(op), var: name.clone(), source, labels }, layout);
+                bound.insert(name);
             }
-            // Otherwise start a new component at its cheapest unbound node.
-            let unbound: Vec<&String> = pending_nodes.iter().filter(|n| !bound.contains(*n)).collect();
-            if unbound.is_empty() {
-                break;
-            }
-            let (name, source) = self.choose_anchor(&unbound, &rels, &planned_rels, &labels, &conjuncts, &bound);
-            let node_labels = labels.get(&name).cloned().unwrap_or_default();
-            let layout = op.extended(&[&name]);
-            op = Op::new(OpKind::NodeScan { input: Box::new(op), var: name.clone(), source, labels: node_labels }, layout);
-            bound.insert(name);
-            op = self.place_paths(op, &parts, &rels, &planned_rels, &mut built_paths, &mut bound)?;
+            op = self.place_paths(op, &parts, rels, &planned_rels, &mut built_paths, &mut bound)?;
             op = self.place_filters(op, &mut conjuncts, &bound);
         }
         // Shortest paths last: their endpoints are bound by now.
         for part in parts.iter().filter(|p| p.shortest.is_some()) {
-            op = self.plan_shortest(op, part, &mut bound, &labels, &rel_columns)?;
+            op = self.plan_shortest(op, part, &mut bound, &graph.labels, &rel_columns)?;
             op = self.place_filters(op, &mut conjuncts, &bound);
         }
         // Whatever is left (cannot happen for checked queries) is applied at the end.
@@ -472,7 +523,10 @@ impl Planner<'_> {
             }
             let start_slot = op.slot(&start)?;
             let layout = op.extended(&[&var.name]);
-            op = Op::new(OpKind::BuildPath { input: Box::new(op), var: var.name.clone(), start: start_slot, pieces }, layout);
+            op = Op::new(
+                OpKind::BuildPath { input: Box::new(op), var: var.name.clone(), start: start_slot, pieces },
+                layout,
+            );
             built.insert(index);
             bound.insert(var.name.clone());
         }
@@ -499,7 +553,8 @@ impl Planner<'_> {
         let component = component_of(&first, rels, planned);
         let mut best: Option<(u64, String, NodeSource)> = None;
         for name in unbound.iter().filter(|n| component.contains(**n)) {
-            let (cost, source) = self.anchor_cost(name, labels.get(*name).map(Vec::as_slice).unwrap_or(&[]), conjuncts, bound);
+            let (cost, source) =
+                self.anchor_cost(name, labels.get(*name).map(Vec::as_slice).unwrap_or(&[]), conjuncts, bound);
             if best.as_ref().map_or(true, |(c, _, _)| cost < *c) {
                 best = Some((cost, (*name).clone(), source));
             }
@@ -510,7 +565,13 @@ impl Planner<'_> {
         }
     }
 
-    fn anchor_cost(&self, name: &str, labels: &[String], conjuncts: &[Conjunct], bound: &BTreeSet<String>) -> (u64, NodeSource) {
+    fn anchor_cost(
+        &self,
+        name: &str,
+        labels: &[String],
+        conjuncts: &[Conjunct],
+        bound: &BTreeSet<String>,
+    ) -> (u64, NodeSource) {
         for c in conjuncts {
             if let Some(value) = equality_on(&c.expr, name, "id", bound) {
                 return (1, NodeSource::Key(value));
@@ -539,6 +600,7 @@ impl Planner<'_> {
         bound: &BTreeSet<String>,
         labels: &BTreeMap<String, Vec<String>>,
         rel_columns: &[String],
+        parts: &[PatternPart],
     ) -> Result<Op> {
         // Walk left-to-right unless only the right end is bound.
         let forward = bound.contains(&r.left);
@@ -573,7 +635,8 @@ impl Planner<'_> {
                 Ok(Op::new(OpKind::Expand { input: Box::new(op), walk, rel_bound }, layout))
             }
             Some(length) => {
-                let with_path = true;
+                // The walked sub-path is kept only for a named path to be built from.
+                let with_path = self.part_is_named(parts, r.part);
                 let segment = segment_name(&r.name);
                 let bound_list = if bound.contains(&r.name) { Some(op.slot(&r.name)?) } else { None };
                 let mut new: Vec<&str> = Vec::new();
@@ -627,7 +690,10 @@ impl Planner<'_> {
                     _ => NodeSource::All,
                 };
                 let layout = op.extended(&[end]);
-                op = Op::new(OpKind::NodeScan { input: Box::new(op), var: end.clone(), source, labels: node_labels }, layout);
+                op = Op::new(
+                    OpKind::NodeScan { input: Box::new(op), var: end.clone(), source, labels: node_labels },
+                    layout,
+                );
                 bound.insert(end.clone());
             }
         }
@@ -670,23 +736,7 @@ impl Planner<'_> {
     /// Plans a projection: aggregation or evaluation, DISTINCT, ORDER BY, SKIP, LIMIT, and
     /// WITH's WHERE. Returns the operator and the column names.
     fn plan_projection(&self, input: Op, projection: &Projection, where_: Option<&Expr>) -> Result<(Op, Vec<String>)> {
-        let mut items: Vec<(String, Expr)> = Vec::new();
-        if projection.star {
-            let mut names: Vec<&String> = input.layout.iter().filter(|n| !is_hidden(n)).collect();
-            names.sort();
-            names.dedup();
-            for name in names {
-                items.push((name.clone(), var_expr(name)));
-            }
-        }
-        for item in &projection.items {
-            let name = match (&item.alias, &item.expr.kind) {
-                (Some(alias), _) => alias.name.clone(),
-                (None, ExprKind::Variable(v)) => v.clone(),
-                (None, _) => source_text(self.text, item.expr.span),
-            };
-            items.push((name, item.expr.clone()));
-        }
+        let items = self.projection_items(&input, projection);
         let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
         let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
         let item_exprs: Vec<(Expr, String)> = items.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
@@ -697,72 +747,35 @@ impl Planner<'_> {
         // as projected, before DISTINCT, ORDER BY, SKIP and LIMIT; one reading only the
         // projected names filters what WITH passes on.
         let input_names: BTreeSet<String> = input.layout.iter().cloned().collect();
-        let early_where = where_.filter(|cond| {
-            !aggregating && {
-                let projected: BTreeSet<&String> = columns.iter().collect();
-                free_variables(cond, &input_names).iter().any(|v| !projected.contains(v))
-            }
-        });
+        let early_where = where_
+            .filter(|cond| !aggregating && free_variables(cond, &input_names).iter().any(|v| !columns.contains(v)));
         let late_where = where_.filter(|_| early_where.is_none());
-        let mut op;
-        let keep_input;
-        if aggregating {
-            let mut keys: Vec<(String, Expr)> = Vec::new();
-            let mut aggs: Vec<(Expr, String)> = Vec::new();
-            for (_, e) in &items {
-                if contains_aggregate(e) {
-                    collect_aggregates(e, &mut aggs, &|| self.hidden("agg_"));
-                } else {
-                    keys.push((self.hidden("key_"), e.clone()));
-                }
-            }
-            let aggregates = aggs
-                .iter()
-                .map(|(e, name)| Ok((name.clone(), self.aggregation(e)?)))
-                .collect::<Result<Vec<_>>>()?;
-            let mut layout: Vec<String> = keys.iter().map(|(n, _)| n.clone()).collect();
-            layout.extend(aggregates.iter().map(|(n, _)| n.clone()));
-            let key_exprs: Vec<(Expr, String)> = keys.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
-            op = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggregates }, layout);
-            // Re-express each item over the grouped columns.
-            let mut out_items = Vec::new();
-            for (name, e) in &items {
-                let rewritten = replace_aggregates(e, &aggs, &key_exprs);
-                out_items.push((name.clone(), rewritten));
-            }
-            op = Op::new(OpKind::Project { input: Box::new(op), items: out_items, keep_input: false }, columns.clone());
-            keep_input = false;
+        // ORDER BY and an early WHERE may read the input's variables: keep them alongside.
+        let keep_input =
+            !aggregating && (early_where.is_some() || (!projection.distinct && !projection.order_by.is_empty()));
+        let mut op = if aggregating {
+            self.plan_aggregation(input, &items)?
         } else {
-            keep_input = early_where.is_some() || (!projection.distinct && !projection.order_by.is_empty());
-            let layout = if keep_input {
-                let mut l = input.layout.clone();
-                l.extend(columns.iter().cloned());
-                l
-            } else {
-                columns.clone()
-            };
-            op = Op::new(OpKind::Project { input: Box::new(input), items: items.clone(), keep_input }, layout);
-        }
+            let mut layout = if keep_input { input.layout.clone() } else { Vec::new() };
+            layout.extend(columns.iter().cloned());
+            Op::new(OpKind::Project { input: Box::new(input), items, keep_input }, layout)
+        };
         if let Some(cond) = early_where {
             op = filter(op, cond.clone());
         }
         if projection.distinct {
-            let layout = op.layout.clone();
-            let offset = layout.len() - columns.len();
-            let on = if keep_input { Some((offset..layout.len()).collect()) } else { None };
-            op = Op::new(OpKind::Distinct { input: Box::new(op), on }, layout);
+            let offset = op.layout.len() - columns.len();
+            let on = keep_input.then(|| (offset..op.layout.len()).collect());
+            op = op.then(|input| OpKind::Distinct { input, on });
         }
         if !sort_keys.is_empty() {
-            let layout = op.layout.clone();
-            op = Op::new(OpKind::Sort { input: Box::new(op), keys: sort_keys }, layout);
+            op = op.then(|input| OpKind::Sort { input, keys: sort_keys });
         }
-        if let Some(skip) = &projection.skip {
-            let layout = op.layout.clone();
-            op = Op::new(OpKind::Skip { input: Box::new(op), count: skip.clone() }, layout);
+        if let Some(count) = &projection.skip {
+            op = op.then(|input| OpKind::Skip { input, count: count.clone() });
         }
-        if let Some(limit) = &projection.limit {
-            let layout = op.layout.clone();
-            op = Op::new(OpKind::Limit { input: Box::new(op), count: limit.clone() }, layout);
+        if let Some(count) = &projection.limit {
+            op = op.then(|input| OpKind::Limit { input, count: count.clone() });
         }
         if keep_input {
             let offset = op.layout.len() - columns.len();
@@ -773,6 +786,51 @@ impl Planner<'_> {
             op = filter(op, cond.clone());
         }
         Ok((op, columns))
+    }
+
+    /// The (column name, expression) pairs of a projection, `*` expanded to the visible
+    /// variables in name order.
+    fn projection_items(&self, input: &Op, projection: &Projection) -> Vec<(String, Expr)> {
+        let mut items: Vec<(String, Expr)> = Vec::new();
+        if projection.star {
+            let mut names: Vec<&String> = input.layout.iter().filter(|n| !is_hidden(n)).collect();
+            names.sort();
+            names.dedup();
+            items.extend(names.into_iter().map(|name| (name.clone(), var_expr(name))));
+        }
+        for item in &projection.items {
+            let name = match (&item.alias, &item.expr.kind) {
+                (Some(alias), _) => alias.name.clone(),
+                (None, ExprKind::Variable(v)) => v.clone(),
+                (None, _) => source_text(self.text, item.expr.span),
+            };
+            items.push((name, item.expr.clone()));
+        }
+        items
+    }
+
+    /// Groups by the items without aggregates and computes each distinct aggregate call
+    /// once, then re-expresses every item over those grouped columns.
+    fn plan_aggregation(&self, input: Op, items: &[(String, Expr)]) -> Result<Op> {
+        let mut keys: Vec<(String, Expr)> = Vec::new();
+        let mut aggs: Vec<(Expr, String)> = Vec::new();
+        for (_, e) in items {
+            if contains_aggregate(e) {
+                collect_aggregates(e, &mut aggs, &|| self.hidden("agg_"));
+            } else {
+                keys.push((self.hidden("key_"), e.clone()));
+            }
+        }
+        let aggregates =
+            aggs.iter().map(|(e, name)| Ok((name.clone(), self.aggregation(e)?))).collect::<Result<Vec<_>>>()?;
+        let mut layout: Vec<String> = keys.iter().map(|(n, _)| n.clone()).collect();
+        layout.extend(aggregates.iter().map(|(n, _)| n.clone()));
+        let key_exprs: Vec<(Expr, String)> = keys.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
+        let grouped = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggregates }, layout);
+        let out_items: Vec<(String, Expr)> =
+            items.iter().map(|(name, e)| (name.clone(), replace_aggregates(e, &aggs, &key_exprs))).collect();
+        let columns = items.iter().map(|(n, _)| n.clone()).collect();
+        Ok(Op::new(OpKind::Project { input: Box::new(grouped), items: out_items, keep_input: false }, columns))
     }
 
     fn aggregation(&self, e: &Expr) -> Result<Aggregation> {
@@ -802,8 +860,7 @@ impl Planner<'_> {
 }
 
 fn filter(input: Op, predicate: Expr) -> Op {
-    let layout = input.layout.clone();
-    Op::new(OpKind::Filter { input: Box::new(input), predicate }, layout)
+    input.then(|input| OpKind::Filter { input, predicate })
 }
 
 fn var_expr(name: &str) -> Expr {
@@ -847,7 +904,11 @@ fn property_conjuncts(name: &str, props: &Expr) -> Vec<Expr> {
             })
             .collect(),
         _ => vec![Expr::new(
-            ExprKind::Function { name: PROPS_MATCH.to_string(), distinct: false, args: vec![var_expr(name), props.clone()] },
+            ExprKind::Function {
+                name: PROPS_MATCH.to_string(),
+                distinct: false,
+                args: vec![var_expr(name), props.clone()],
+            },
             props.span,
         )],
     }
@@ -889,9 +950,7 @@ fn free_variables(expr: &Expr, scope: &BTreeSet<String>) -> BTreeSet<String> {
 /// node is bound (literals, parameters, variables in `bound`), returns `value`.
 fn equality_on(expr: &Expr, name: &str, key: &str, bound: &BTreeSet<String>) -> Option<Expr> {
     let ExprKind::Binary(BinaryOp::Eq, a, b) = &expr.kind else { return None };
-    let is_target = |e: &Expr| {
-        matches!(&e.kind, ExprKind::Property(base, k) if k == key && matches!(&base.kind, ExprKind::Variable(v) if v == name))
-    };
+    let is_target = |e: &Expr| matches!(&e.kind, ExprKind::Property(base, k) if k == key && matches!(&base.kind, ExprKind::Variable(v) if v == name));
     let computable = |e: &Expr| {
         let mut ok = true;
         e.walk(&mut |x| match &x.kind {
@@ -936,7 +995,10 @@ fn component_of(start: &str, rels: &[PatternRel<'_>], planned: &[bool]) -> BTree
 /// Replaces sub-expressions equal to a projection item by that item's column.
 fn replace_items(expr: &Expr, items: &[(Expr, String)]) -> Expr {
     if let Some((_, name)) = items.iter().find(|(e, _)| e == expr) {
-        return Expr::new(ExprKind::Variable(name.clone()), expr.span);
+        let pairs: Vec<(&Expr, &str)> = items.iter().map(|(e, n)| (e, n.as_str())).collect();
+        if !reads_shadowed(expr, &pairs) {
+            return Expr::new(ExprKind::Variable(name.clone()), expr.span);
+        }
     }
     map_children(expr, &mut |child| replace_items(child, items))
 }
@@ -1086,7 +1148,8 @@ impl Op {
                 format!("Argument {}", names.join(", ")).trim_end().to_string()
             }
             OpKind::NodeScan { var, source, labels, input } => {
-                let node = format!("{}{}", display_name(var), labels.iter().map(|l| format!(":{l}")).collect::<String>());
+                let node =
+                    format!("{}{}", display_name(var), labels.iter().map(|l| format!(":{l}")).collect::<String>());
                 let product = if input.layout.is_empty() { "" } else { " (per input row)" };
                 match source {
                     NodeSource::All => format!("AllNodesScan {node}{product}"),
@@ -1128,8 +1191,10 @@ impl Op {
                 format!("Projection {}", parts.join(", "))
             }
             OpKind::Aggregate { keys, aggregates, .. } => {
-                let keys: Vec<String> = keys.iter().map(|(n, e)| format!("{} = {}", display_name(n), shown(e))).collect();
-                let aggs: Vec<String> = aggregates.iter().map(|(n, a)| format!("{} = {}", display_name(n), a.text)).collect();
+                let keys: Vec<String> =
+                    keys.iter().map(|(n, e)| format!("{} = {}", display_name(n), shown(e))).collect();
+                let aggs: Vec<String> =
+                    aggregates.iter().map(|(n, a)| format!("{} = {}", display_name(n), a.text)).collect();
                 format!("Aggregate keys [{}] aggregates [{}]", keys.join(", "), aggs.join(", "))
             }
             OpKind::Distinct { .. } => "Distinct".to_string(),
@@ -1141,11 +1206,11 @@ impl Op {
             OpKind::Skip { count, .. } => format!("Skip {}", shown(count)),
             OpKind::Limit { count, .. } => format!("Limit {}", shown(count)),
             OpKind::Select { columns, input } => {
-                let names: Vec<String> = columns.iter().filter_map(|&i| input.layout.get(i)).map(|n| display_name(n)).collect();
+                let names: Vec<String> =
+                    columns.iter().filter_map(|&i| input.layout.get(i)).map(|n| display_name(n)).collect();
                 format!("Select {}", names.join(", "))
             }
             OpKind::Union { .. } => "Union".to_string(),
         }
     }
 }
-

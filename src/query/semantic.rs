@@ -230,7 +230,8 @@ fn bind_pattern(pattern: &Pattern, vars: &mut Vars, before: &Vars) -> Result<()>
                             vars.insert(var.name.clone(), kind);
                         }
                         (Some(now), Some(earlier))
-                            if now == earlier && matches!(earlier, Kind::RelationshipList | Kind::Value | Kind::Unknown) => {}
+                            if now == earlier
+                                && matches!(earlier, Kind::RelationshipList | Kind::Value | Kind::Unknown) => {}
                         (Some(&had), _) => return Err(conflict(var, had, kind)),
                     }
                 } else {
@@ -359,7 +360,9 @@ fn check_projection(projection: &Projection, vars: &Vars, text: &str, is_with: b
             sort_scope.entry(name.clone()).or_insert(*kind);
         }
     }
-    let item_exprs: Vec<&Expr> = projection.items.iter().map(|i| &i.expr).collect();
+    let star_columns = columns.len() - projection.items.len();
+    let item_exprs: Vec<(&Expr, &str)> =
+        projection.items.iter().map(|i| &i.expr).zip(columns[star_columns..].iter().map(String::as_str)).collect();
     for sort in &projection.order_by {
         let rewritten = replace_projected(&sort.expr, &item_exprs);
         if contains_aggregate(&sort.expr) {
@@ -397,12 +400,18 @@ pub fn source_text(text: &str, span: Span) -> String {
 fn check_row_count(what: &'static str, expr: &Expr) -> Result<()> {
     let mut has_variable = false;
     expr.walk(&mut |e| {
-        if matches!(e.kind, ExprKind::Variable(_) | ExprKind::PatternPredicate(_) | ExprKind::PatternComprehension { .. }) {
+        if matches!(
+            e.kind,
+            ExprKind::Variable(_) | ExprKind::PatternPredicate(_) | ExprKind::PatternComprehension { .. }
+        ) {
             has_variable = true;
         }
     });
     if has_variable {
-        return Err(QueryError::semantic(expr.span.start, format!("{what} must be a constant, not depend on variables")));
+        return Err(QueryError::semantic(
+            expr.span.start,
+            format!("{what} must be a constant, not depend on variables"),
+        ));
     }
     check_expr(expr, &Vars::new(), Aggregates::Refused(what))?;
     let mut has_param = false;
@@ -421,20 +430,31 @@ pub(crate) fn row_count(what: &str, value: &super::value::QValue) -> Result<u64>
         QValue::Int(i) => u64::try_from(*i).map_err(|_| {
             QueryError::new(ErrorKind::Semantic, format!("{what} must be a non-negative integer, got {i}"))
         }),
-        other => Err(QueryError::new(
-            ErrorKind::Type,
-            format!("{what} must be a non-negative integer, got {}", other),
-        )),
+        other => Err(QueryError::new(ErrorKind::Type, format!("{what} must be a non-negative integer, got {}", other))),
     }
 }
 
 /// Replaces every sub-expression equal to a projected item's expression with a marker
 /// variable, so what remains shows what ORDER BY needs beyond the projection.
-fn replace_projected(expr: &Expr, items: &[&Expr]) -> Expr {
-    if items.contains(&expr) {
+fn replace_projected(expr: &Expr, items: &[(&Expr, &str)]) -> Expr {
+    if items.iter().any(|(e, _)| *e == expr) && !reads_shadowed(expr, items) {
         return Expr::new(ExprKind::Variable(PROJECTED_MARKER.to_string()), expr.span);
     }
     map_children(expr, &mut |child| replace_projected(child, items))
+}
+
+/// Whether `expr` reads a variable that the projection's aliases shadow: after
+/// `WITH a.x AS a`, the `a` in `ORDER BY a.x` is the new `a`, so `a.x` is not the item.
+pub(crate) fn reads_shadowed(expr: &Expr, items: &[(&Expr, &str)]) -> bool {
+    let mut shadowed = false;
+    expr.walk(&mut |e| {
+        if let ExprKind::Variable(name) = &e.kind {
+            shadowed |= items
+                .iter()
+                .any(|(item, alias)| *alias == name && !matches!(&item.kind, ExprKind::Variable(v) if v == name));
+        }
+    });
+    shadowed
 }
 
 /// Stands for "a projected value" after `replace_projected`.
@@ -448,20 +468,16 @@ pub(crate) fn map_children(expr: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Exp
         ExprKind::Map(entries) => ExprKind::Map(entries.iter().map(|(k, e)| (k.clone(), *bx(e))).collect()),
         ExprKind::Property(e, k) => ExprKind::Property(bx(e), k.clone()),
         ExprKind::Index(a, b) => ExprKind::Index(bx(a), bx(b)),
-        ExprKind::Slice { list, from, to } => ExprKind::Slice {
-            list: bx(list),
-            from: from.as_ref().map(|e| bx(e)),
-            to: to.as_ref().map(|e| bx(e)),
-        },
+        ExprKind::Slice { list, from, to } => {
+            ExprKind::Slice { list: bx(list), from: from.as_ref().map(|e| bx(e)), to: to.as_ref().map(|e| bx(e)) }
+        }
         ExprKind::HasLabels(e, labels) => ExprKind::HasLabels(bx(e), labels.clone()),
         ExprKind::Unary(op, e) => ExprKind::Unary(*op, bx(e)),
         ExprKind::Binary(op, a, b) => ExprKind::Binary(*op, bx(a), bx(b)),
         ExprKind::IsNull { expr: e, negated } => ExprKind::IsNull { expr: bx(e), negated: *negated },
-        ExprKind::Function { name, distinct, args } => ExprKind::Function {
-            name: name.clone(),
-            distinct: *distinct,
-            args: args.iter().map(|e| *bx(e)).collect(),
-        },
+        ExprKind::Function { name, distinct, args } => {
+            ExprKind::Function { name: name.clone(), distinct: *distinct, args: args.iter().map(|e| *bx(e)).collect() }
+        }
         ExprKind::Case { operand, whens, otherwise } => ExprKind::Case {
             operand: operand.as_ref().map(|e| bx(e)),
             whens: whens.iter().map(|(w, t)| (*bx(w), *bx(t))).collect(),
@@ -551,8 +567,10 @@ fn kind_of(expr: &Expr, vars: &Vars) -> Kind {
         | ExprKind::CountStar => Kind::Value,
         ExprKind::Function { name, .. } => match functions::canonical_name(name) {
             Some("startNode" | "endNode") => Kind::Node,
-            Some("count" | "collect" | "sum" | "avg" | "size" | "length" | "labels" | "type" | "id" | "keys" | "toString"
-            | "toInteger" | "toFloat" | "toBoolean" | "nodes" | "relationships" | "range") => Kind::Value,
+            Some(
+                "count" | "collect" | "sum" | "avg" | "size" | "length" | "labels" | "type" | "id" | "keys"
+                | "toString" | "toInteger" | "toFloat" | "toBoolean" | "nodes" | "relationships" | "range",
+            ) => Kind::Value,
             _ => Kind::Unknown,
         },
         _ => Kind::Unknown,
@@ -586,7 +604,8 @@ fn fold_constant(expr: &Expr) -> Result<()> {
             | ExprKind::Quantified { .. }
             | ExprKind::Reduce { .. } => false,
             ExprKind::Function { name, .. } => {
-                !functions::is_aggregate(name) && !matches!(functions::canonical_name(name), Some("range" | "startNode" | "endNode"))
+                !functions::is_aggregate(name)
+                    && !matches!(functions::canonical_name(name), Some("range" | "startNode" | "endNode"))
             }
             _ => true,
         };
@@ -623,7 +642,10 @@ fn check_inner(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) -> Re
         ExprKind::Property(base, key) => {
             let kind = kind_of(base, vars);
             if matches!(kind, Kind::Path | Kind::RelationshipList) {
-                return Err(QueryError::semantic(expr.span.start, format!("cannot read property '{key}' of {}", kind.describe())));
+                return Err(QueryError::semantic(
+                    expr.span.start,
+                    format!("cannot read property '{key}' of {}", kind.describe()),
+                ));
             }
             check_inner(base, vars, locals, Cx { patterns: false, ..cx })
         }
@@ -679,7 +701,10 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
                     matches!(a.kind, ExprKind::Property(..) | ExprKind::PatternPredicate(_) | ExprKind::Index(..))
                 });
                 if !ok {
-                    return Err(QueryError::semantic(expr.span.start, "exists() expects a property (n.prop) or a pattern"));
+                    return Err(QueryError::semantic(
+                        expr.span.start,
+                        "exists() expects a property (n.prop) or a pattern",
+                    ));
                 }
             }
             if let (Some(function), Some(arg)) = (canonical, args.first()) {
@@ -691,7 +716,8 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
             check_inner(list, vars, locals, cx)?;
             locals.push(variable.clone());
             let inner = Cx { aggregates: Aggregates::Refused("a list comprehension"), ..cx };
-            let result = predicate.iter().chain(projection.iter()).try_for_each(|e| check_inner(e, vars, locals, inner));
+            let result =
+                predicate.iter().chain(projection.iter()).try_for_each(|e| check_inner(e, vars, locals, inner));
             locals.pop();
             result
         }
@@ -779,7 +805,10 @@ fn check_argument_kind(function: &str, arg: &Expr, vars: &Vars) -> Result<()> {
 
 fn aggregate_allowed(expr: &Expr, name: &str, aggregates: Aggregates, in_aggregate: bool) -> Result<()> {
     if in_aggregate {
-        return Err(QueryError::semantic(expr.span.start, format!("aggregate function {name}() cannot be nested in another aggregate")));
+        return Err(QueryError::semantic(
+            expr.span.start,
+            format!("aggregate function {name}() cannot be nested in another aggregate"),
+        ));
     }
     match aggregates {
         Aggregates::Allowed => Ok(()),

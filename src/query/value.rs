@@ -88,11 +88,9 @@ impl QValue {
             QValue::Float(x) => Value::Float(*x),
             QValue::Str(s) => Value::Str(s.clone()),
             QValue::List(items) => Value::List(items.iter().map(QValue::to_value).collect::<Option<_>>()?),
-            QValue::Map(map) => Value::Map(
-                map.iter()
-                    .map(|(k, v)| Some((k.clone(), v.to_value()?)))
-                    .collect::<Option<_>>()?,
-            ),
+            QValue::Map(map) => {
+                Value::Map(map.iter().map(|(k, v)| Some((k.clone(), v.to_value()?))).collect::<Option<_>>()?)
+            }
             QValue::Node(_) | QValue::Relationship(_) | QValue::Path(_) => return None,
         })
     }
@@ -516,14 +514,18 @@ mod tests {
     fn list_equality_propagates_null_unless_something_differs() {
         let l = |v: Vec<QValue>| QValue::List(v);
         assert_eq!(equals(&l(vec![QValue::Int(1), QValue::Null]), &l(vec![QValue::Int(1), QValue::Int(2)])), None);
-        assert_eq!(equals(&l(vec![QValue::Int(3), QValue::Null]), &l(vec![QValue::Int(1), QValue::Int(2)])), Some(false));
+        assert_eq!(
+            equals(&l(vec![QValue::Int(3), QValue::Null]), &l(vec![QValue::Int(1), QValue::Int(2)])),
+            Some(false)
+        );
         assert_eq!(equals(&l(vec![QValue::Int(1)]), &l(vec![QValue::Float(1.0)])), Some(true));
         assert_eq!(equals(&l(vec![]), &l(vec![QValue::Null])), Some(false));
     }
 
     #[test]
     fn global_order_puts_nan_after_numbers_and_null_last() {
-        let mut values = [QValue::Null, QValue::Float(f64::NAN), QValue::Int(2), QValue::Float(1.5), QValue::Str("a".into())];
+        let mut values =
+            [QValue::Null, QValue::Float(f64::NAN), QValue::Int(2), QValue::Float(1.5), QValue::Str("a".into())];
         values.sort_by(total_cmp);
         let shown: Vec<String> = values.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["'a'", "1.5", "2", "NaN", "null"]);
@@ -531,7 +533,10 @@ mod tests {
 
     #[test]
     fn integers_compare_exactly_with_floats() {
-        assert!(matches!(compare(&QValue::Int(i64::MAX), &QValue::Float(9.223372036854776e18)), Some(Comparison::Ordered(Ordering::Less))));
+        assert!(matches!(
+            compare(&QValue::Int(i64::MAX), &QValue::Float(9.223372036854776e18)),
+            Some(Comparison::Ordered(Ordering::Less))
+        ));
         assert!(matches!(compare(&QValue::Int(1), &QValue::Float(f64::NAN)), Some(Comparison::Unordered)));
     }
 }
