@@ -256,8 +256,8 @@ fn shell_command(
     Ok(true)
 }
 
-/// Labels and edge types from the maintained statistics, property keys by sampling
-/// every node of each label (the schema is small; the shell is interactive).
+/// Labels and edge types from the maintained statistics; property keys with counts from
+/// up to 10,000 nodes per label and the first 100,000 edges (a sample on big stores).
 fn print_schema(store: &Store) -> Result<(), Failure> {
     let stats = store.stats()?;
     let mut table = output::new_table(&["kind", "name", "count", "property keys"]);
@@ -273,8 +273,18 @@ fn print_schema(store: &Store) -> Result<(), Failure> {
         let keys: Vec<String> = keys.iter().map(|(k, n)| format!("{k} ({n})")).collect();
         table.add_row(vec!["label".to_string(), label.clone(), count.to_string(), keys.join(", ")]);
     }
+    let mut edge_keys = std::collections::BTreeMap::<String, std::collections::BTreeMap<String, u64>>::new();
+    for edge in store.all_edges().take(100_000) {
+        let (_, record) = edge?;
+        let keys = edge_keys.entry(record.edge_type).or_default();
+        for key in record.props.keys() {
+            *keys.entry(key.clone()).or_default() += 1;
+        }
+    }
     for (edge_type, count) in &stats.edge_types {
-        table.add_row(vec!["edge type".to_string(), edge_type.clone(), count.to_string(), String::new()]);
+        let keys: Vec<String> =
+            edge_keys.get(edge_type).into_iter().flatten().map(|(k, n)| format!("{k} ({n})")).collect();
+        table.add_row(vec!["edge type".to_string(), edge_type.clone(), count.to_string(), keys.join(", ")]);
     }
     super::write_stdout(&format!("{table}\n"))
 }
