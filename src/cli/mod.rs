@@ -176,11 +176,16 @@ fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>) -> Result<u
         bar.finish_and_clear();
         if let Err(err) = result {
             let committed = ingester.committed();
-            // Whatever was committed before the failure is flushed so the report is true.
-            let flushed = store.flush().is_ok();
-            let stored = if flushed { committed.counts.articles_added + committed.counts.articles_replaced } else { 0 };
+            // Whatever was committed before the failure is flushed, so the report can be true.
+            let stored = committed.counts.articles_added + committed.counts.articles_replaced;
+            let outcome = match store.flush() {
+                Ok(()) => format!("{stored} articles were stored before the failure"),
+                Err(_) => format!(
+                    "up to {stored} articles committed before the failure may be on disk (the final flush failed too); `diplograph check` verifies the store"
+                ),
+            };
             return Err(Failure::Message(format!(
-                "{err}\n{stored} articles were stored before the failure; re-run the ingest to load the rest (re-ingesting is idempotent)"
+                "{err}\n{outcome}; fix the cause and re-run the ingest (re-ingesting is idempotent)"
             )));
         }
     }

@@ -87,7 +87,10 @@ pub fn validate_record(text: &[u8], ontology: &Ontology) -> Result<ArticleRecord
 
 fn read_article(root: &Map<String, Json>, errors: &mut Vec<FieldError>) -> Option<ArticleMeta> {
     let Some(value) = root.get("article") else {
-        errors.push(FieldError::new("article", "missing; every record needs an `article` object with `id` and `published`"));
+        errors.push(FieldError::new(
+            "article",
+            "missing; every record needs an `article` object with `id` and `published`",
+        ));
         return None;
     };
     let Json::Object(article) = value else {
@@ -140,7 +143,10 @@ fn read_entities(root: &Map<String, Json>, errors: &mut Vec<FieldError>) -> Vec<
         }
         if let Some(local_ref) = &local_ref {
             if !seen_refs.insert(local_ref.clone()) {
-                errors.push(FieldError::new(format!("{path}.ref"), format!("'{local_ref}' is declared twice in this record")));
+                errors.push(FieldError::new(
+                    format!("{path}.ref"),
+                    format!("'{local_ref}' is declared twice in this record"),
+                ));
             }
         }
         if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
@@ -156,11 +162,7 @@ fn read_entities(root: &Map<String, Json>, errors: &mut Vec<FieldError>) -> Vec<
     entities
 }
 
-fn read_facts(
-    root: &Map<String, Json>,
-    ontology: &Ontology,
-    errors: &mut Vec<FieldError>,
-) -> Vec<Fact> {
+fn read_facts(root: &Map<String, Json>, ontology: &Ontology, errors: &mut Vec<FieldError>) -> Vec<Fact> {
     let mut facts = Vec::new();
     let items = match root.get("facts") {
         None | Some(Json::Null) => return facts,
@@ -203,7 +205,7 @@ fn read_fact(
         if !COMMON_FACT_FIELDS.contains(&field.as_str()) && event_type.role(field).is_none() {
             let roles: Vec<&str> = event_type.roles.iter().map(|r| r.field.as_str()).collect();
             errors.push(FieldError::new(
-                format!("{path}.{field}"),
+                format!("{path}.{}", key_in_path(field)),
                 format!("not a field of a {} fact; its roles are {}", event_type.name, roles.join(", ")),
             ));
         }
@@ -225,7 +227,10 @@ fn read_fact(
         }
         if let Some(max) = role.max {
             if values.len() > max {
-                errors.push(FieldError::new(field_path.clone(), format!("takes at most {max} value(s), got {}", values.len())));
+                errors.push(FieldError::new(
+                    field_path.clone(),
+                    format!("takes at most {max} value(s), got {}", values.len()),
+                ));
             }
         }
         roles.push(values);
@@ -242,7 +247,11 @@ fn read_fact(
             if !event_type.statuses.contains(&status) {
                 errors.push(FieldError::new(
                     format!("{path}.status"),
-                    format!("'{status}' is not a status of a {}; expected one of {}", event_type.name, event_type.statuses.join(", ")),
+                    format!(
+                        "'{status}' is not a status of a {}; expected one of {}",
+                        event_type.name,
+                        event_type.statuses.join(", ")
+                    ),
                 ));
             }
             status
@@ -301,11 +310,14 @@ fn role_values(value: Option<&Json>, path: &str, errors: &mut Vec<FieldError>) -
             for (i, item) in items.iter().enumerate() {
                 match item {
                     Json::String(s) => push(s, format!("{path}[{i}]"), errors),
-                    _ => errors.push(FieldError::new(format!("{path}[{i}]"), "expected a string: an entity ref or a name")),
+                    _ => errors
+                        .push(FieldError::new(format!("{path}[{i}]"), "expected a string: an entity ref or a name")),
                 }
             }
         }
-        Some(_) => errors.push(FieldError::new(path, "expected a string (an entity ref or a name) or an array of them")),
+        Some(_) => {
+            errors.push(FieldError::new(path, "expected a string (an entity ref or a name) or an array of them"))
+        }
     }
     values
 }
@@ -313,7 +325,19 @@ fn role_values(value: Option<&Json>, path: &str, errors: &mut Vec<FieldError>) -
 /// Refuses fields the contract does not define, so a misspelt field is caught.
 fn reject_unknown(map: &Map<String, Json>, path: &str, allowed: &[&str], errors: &mut Vec<FieldError>) {
     for key in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
-        errors.push(FieldError::new(format!("{path}{key}"), format!("unknown field; expected one of {}", allowed.join(", "))));
+        errors.push(FieldError::new(
+            format!("{path}{}", key_in_path(key)),
+            format!("unknown field; expected one of {}", allowed.join(", ")),
+        ));
+    }
+}
+
+/// A key as a field path shows it: an empty key is written `""`, so the path still names it.
+fn key_in_path(key: &str) -> &str {
+    if key.is_empty() {
+        "\"\""
+    } else {
+        key
     }
 }
 
@@ -426,7 +450,10 @@ mod tests {
 
     #[test]
     fn status_defaults_to_the_first_of_the_type() {
-        let record = validate(r#"{"article":{"id":"a","published":"2023"},"facts":[{"type":"invitation","inviter":"A","invitee":"B"}]}"#).unwrap();
+        let record = validate(
+            r#"{"article":{"id":"a","published":"2023"},"facts":[{"type":"invitation","inviter":"A","invitee":"B"}]}"#,
+        )
+        .unwrap();
         assert_eq!(record.facts[0].status, "extended");
     }
 
@@ -438,8 +465,17 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_key_is_named_in_the_field_path() {
+        let errors = validate(r#"{"":1,"article":{"id":"a","published":"2024","":2},"facts":[{"type":"visit","visitor":"A","destination":"B","":3}]}"#).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["\"\"", "article.\"\"", "facts[0].\"\""]);
+    }
+
+    #[test]
     fn an_unknown_fact_field_is_refused_with_the_roles_listed() {
         let errors = validate(r#"{"article":{"id":"a","published":"2023"},"facts":[{"type":"gift","giver":"A","recipient":"B","item":["x"]}]}"#).unwrap_err();
-        assert!(errors.iter().any(|e| e.field == "facts[0].item" && e.reason.contains("giver, recipient, items, place")));
+        assert!(errors
+            .iter()
+            .any(|e| e.field == "facts[0].item" && e.reason.contains("giver, recipient, items, place")));
     }
 }

@@ -20,7 +20,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub enum StoreError {
     #[error("the store at {0} is in use by another process; wait for it to finish or use another --db")]
     InUse(PathBuf),
-    #[error("no store at {0}; create one with `diplograph ingest FILE`, or point --db / DIPLOGRAPH_DB at an existing store")]
+    #[error(
+        "no store at {0}; create one with `diplograph ingest FILE`, or point --db / DIPLOGRAPH_DB at an existing store"
+    )]
     Missing(PathBuf),
     #[error("the store at {path} has format version {found}, this diplograph reads version {expected}; dump it with the diplograph that wrote it and restore it here")]
     VersionMismatch { path: PathBuf, found: u32, expected: u32 },
@@ -35,10 +37,27 @@ pub enum StoreError {
 impl From<sled::Error> for StoreError {
     fn from(err: sled::Error) -> Self {
         match err {
-            sled::Error::Io(io) => StoreError::Io(io.to_string()),
+            sled::Error::Io(io) => StoreError::Io(describe_io(&io)),
             sled::Error::Corruption { .. } => StoreError::Corrupt("sled reported corruption".into()),
             other => StoreError::Io(other.to_string()),
         }
+    }
+}
+
+/// An I/O error as a sentence. sled sometimes wraps an OS error in a custom error whose text
+/// is the Debug rendering (`Os { code: 27, kind: FileTooLarge, … }`); recover the OS message.
+fn describe_io(io: &std::io::Error) -> String {
+    if let Some(code) = io.raw_os_error() {
+        return std::io::Error::from_raw_os_error(code).to_string();
+    }
+    let text = io.to_string();
+    let code = text.split("code: ").nth(1).and_then(|rest| {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<i32>().ok()
+    });
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => text,
     }
 }
 
@@ -73,6 +92,22 @@ pub struct Adjacent {
     pub edge: EdgeId,
     pub edge_type: String,
     pub other: NodeId,
+}
+
+/// One adjacency entry read in place: the edge type stays in the key, so scanning many
+/// entries copies no strings.
+#[derive(Clone, Debug)]
+pub struct AdjacentEntry {
+    key: sled::IVec,
+    pub edge: EdgeId,
+    pub other: NodeId,
+}
+
+impl AdjacentEntry {
+    /// The edge type's bytes (UTF-8).
+    pub fn edge_type(&self) -> &[u8] {
+        &self.key[13..self.key.len() - 8]
+    }
 }
 
 /// Edge direction as seen from a node.
@@ -119,7 +154,7 @@ impl Store {
         }
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(cache_bytes(mode))
             .mode(sled::Mode::HighThroughput)
             .flush_every_ms(None)
             .open()
@@ -187,12 +222,20 @@ impl Store {
         }
     }
 
+    /// The next node and edge ids the store will hand out (`None` before the first write),
+    /// for `check`.
+    pub(crate) fn next_ids(&self) -> Result<Option<(NodeId, EdgeId)>, StoreError> {
+        match self.db.get(keys::META_COUNTERS)? {
+            Some(bytes) => {
+                let counters: Counters = codec::decode(&bytes, "id counters")?;
+                Ok(Some((counters.next_node, counters.next_edge)))
+            }
+            None => Ok(None),
+        }
+    }
+
     pub fn format_version(&self) -> Result<Option<u32>, StoreError> {
-        Ok(self
-            .db
-            .get(keys::META_VERSION)?
-            .and_then(|b| keys::read_u64(&b))
-            .and_then(|v| u32::try_from(v).ok()))
+        Ok(self.db.get(keys::META_VERSION)?.and_then(|b| keys::read_u64(&b)).and_then(|v| u32::try_from(v).ok()))
     }
 
     pub fn node(&self, id: NodeId) -> Result<Option<NodeRecord>, StoreError> {
@@ -206,6 +249,20 @@ impl Store {
         match self.db.get(keys::edge(id))? {
             Some(bytes) => codec::decode(&bytes, "an edge").map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// Whether node `id` carries every one of `labels`, read from its stored record without
+    /// decoding it (`None` when there is no such node).
+    pub fn node_has_labels(&self, id: NodeId, labels: &[String]) -> Result<Option<bool>, StoreError> {
+        let Some(bytes) = self.db.get(keys::node(id))? else { return Ok(None) };
+        let found = record_labels(&bytes).map(|stored| labels.iter().all(|l| stored.clone().any(|s| s == l.as_bytes())));
+        match found {
+            Some(found) => Ok(Some(found)),
+            None => {
+                let record: NodeRecord = codec::decode(&bytes, "a node")?;
+                Ok(Some(labels.iter().all(|l| record.has_label(l))))
+            }
         }
     }
 
@@ -223,6 +280,11 @@ impl Store {
             found.push((id, String::from_utf8_lossy(&kind).into_owned()));
         }
         Ok(found)
+    }
+
+    /// Whether any entity is in the name index (the planner anchors on names only then).
+    pub fn has_name_index(&self) -> Result<bool, StoreError> {
+        Ok(self.db.scan_prefix([keys::BY_NAME]).next().transpose()?.is_some())
     }
 
     /// Nodes carrying `label`, in id order, streamed.
@@ -264,8 +326,29 @@ impl Store {
         })
     }
 
+    /// Like `adjacent`, without copying each entry's edge type into a `String`.
+    pub fn adjacent_entries<'a>(
+        &'a self,
+        node: NodeId,
+        direction: Direction,
+        edge_type: Option<&str>,
+    ) -> impl Iterator<Item = Result<AdjacentEntry, StoreError>> + 'a {
+        let prefix = keys::adjacency_prefix(direction.keyspace(), node, edge_type);
+        self.db.scan_prefix(prefix).map(|item| {
+            let (key, value) = item?;
+            let type_len = key.get(9..13).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+            let well_formed = type_len.and_then(|l| usize::try_from(l).ok()).is_some_and(|l| key.len() == 13 + l + 8);
+            let edge = keys::trailing_id(&key).filter(|_| well_formed).ok_or_else(|| corrupt_key(&key))?;
+            let other = keys::read_u64(&value).ok_or_else(|| corrupt_key(&key))?;
+            Ok(AdjacentEntry { key, edge, other })
+        })
+    }
+
     /// Raw scan of a keyspace, for `check`.
-    pub(crate) fn scan_keyspace(&self, prefix: u8) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
+    pub(crate) fn scan_keyspace(
+        &self,
+        prefix: u8,
+    ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
         self.db.scan_prefix([prefix]).map(|item| item.map_err(StoreError::from))
     }
 
@@ -283,6 +366,39 @@ impl Store {
     }
 }
 
+/// Reads a bincode (standard config) variable-length unsigned integer.
+fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let (&first, rest) = bytes.split_first()?;
+    let (value, width) = match first {
+        0..=250 => (u64::from(first), 0),
+        251 => (u64::from(u16::from_le_bytes(rest.get(..2)?.try_into().ok()?)), 2),
+        252 => (u64::from(u32::from_le_bytes(rest.get(..4)?.try_into().ok()?)), 4),
+        253 => (u64::from_le_bytes(rest.get(..8)?.try_into().ok()?), 8),
+        _ => return None,
+    };
+    *bytes = &rest[width..];
+    Some(value)
+}
+
+/// The labels at the front of an encoded `NodeRecord` (a length-prefixed list of
+/// length-prefixed strings), as byte slices; `None` if the bytes do not parse.
+fn record_labels(bytes: &[u8]) -> Option<impl Iterator<Item = &[u8]> + Clone + '_> {
+    let mut rest = bytes;
+    let count = read_varint(&mut rest)?;
+    let start = rest;
+    for _ in 0..count {
+        let len = usize::try_from(read_varint(&mut rest)?).ok()?;
+        rest = rest.get(len..)?;
+    }
+    let mut cursor = start;
+    Some((0..count).map(move |_| {
+        let len = read_varint(&mut cursor).and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
+        let (label, rest) = cursor.split_at(len.min(cursor.len()));
+        cursor = rest;
+        label
+    }))
+}
+
 pub(crate) fn decode_adjacent(key: &[u8], value: &[u8]) -> Result<Adjacent, StoreError> {
     let (edge_type, edge) = keys::parse_adjacency(key).ok_or_else(|| corrupt_key(key))?;
     let other = keys::read_u64(value).ok_or_else(|| corrupt_key(key))?;
@@ -293,9 +409,24 @@ fn corrupt_key(key: &[u8]) -> StoreError {
     StoreError::Corrupt(format!("malformed index key {key:02x?}"))
 }
 
+/// sled's page cache: 64 MiB while writing (ingest keeps its own maps and must stay
+/// small), 256 MiB when reading, enough for the working set of a 100 k-article store so
+/// warm queries do not re-read pages; `DIPLOGRAPH_CACHE_MB` overrides both.
+fn cache_bytes(mode: OpenMode) -> u64 {
+    let default_mb = match mode {
+        OpenMode::CreateIfMissing => 64,
+        OpenMode::MustExist => 256,
+    };
+    let mb = std::env::var("DIPLOGRAPH_CACHE_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default_mb);
+    mb.max(1) * 1024 * 1024
+}
+
 fn classify_open_error(err: sled::Error, path: &Path) -> StoreError {
     let text = err.to_string();
-    if text.contains("could not acquire lock") || text.contains("WouldBlock") || text.contains("Resource temporarily unavailable") {
+    if text.contains("could not acquire lock")
+        || text.contains("WouldBlock")
+        || text.contains("Resource temporarily unavailable")
+    {
         StoreError::InUse(path.to_path_buf())
     } else {
         match err {
@@ -304,3 +435,4 @@ fn classify_open_error(err: sled::Error, path: &Path) -> StoreError {
         }
     }
 }
+

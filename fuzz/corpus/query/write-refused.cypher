@@ -1,0 +1,1 @@
+CREATE (n:Person {name: 'x'}) RETURN n
