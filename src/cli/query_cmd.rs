@@ -32,7 +32,7 @@ pub struct QueryArgs {
     #[arg(long, value_enum, default_value_t = RowFormat::Table)]
     format: RowFormat,
     /// Stop the query after this many seconds (0 = no limit).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
     /// Refuse to hold more than this many rows in memory (ORDER BY, DISTINCT, aggregation) or return more.
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
@@ -52,7 +52,7 @@ pub struct QueryArgs {
 pub struct ShellArgs {
     #[arg(long, value_enum, default_value_t = RowFormat::Table)]
     format: RowFormat,
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
 }
 
