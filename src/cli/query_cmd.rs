@@ -34,9 +34,10 @@ pub struct QueryArgs {
     /// Stop the query after this many seconds (0 = no limit).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
-    /// Refuse to hold more than this many rows in memory (ORDER BY, DISTINCT, aggregation) or return more.
-    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
-    max_rows: u64,
+    /// Refuse to hold more than this many rows in memory (ORDER BY, DISTINCT, aggregation) or return
+    /// more [default: a quarter of the available memory at ~1 KiB a row, at least 100,000].
+    #[arg(long, value_name = "N")]
+    max_rows: Option<u64>,
     /// Print the plan instead of running the query.
     #[arg(long)]
     explain: bool,
@@ -78,6 +79,22 @@ pub fn query(store: &Store, args: QueryArgs) -> Result<u8, Failure> {
     let options =
         QueryOptions { use_indexes: !args.no_index, timeout: timeout(args.timeout)?, max_rows: Some(args.max_rows) };
     run_query(store, &text, &params, &options, args.format, args.explain, args.timing)
+}
+
+/// The row cap when none is given: a quarter of the memory available now, counted at about
+/// 1 KiB per held row, so a runaway DISTINCT or ORDER BY stops before the machine swaps.
+fn default_max_rows() -> u64 {
+    const ROW_BYTES: u64 = 1024;
+    let available_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+        info.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse::<u64>().ok())
+    });
+    match available_kib {
+        Some(kib) => (kib.saturating_mul(1024) / 4 / ROW_BYTES).max(100_000),
+        None => 5_000_000,
+    }
 }
 
 fn timeout(seconds: f64) -> Result<Option<Duration>, Failure> {
@@ -177,7 +194,7 @@ pub fn shell(store: &Store, args: ShellArgs) -> Result<u8, Failure> {
     }
     let mut format = args.format;
     let mut params = Params::new();
-    let options = QueryOptions { use_indexes: true, timeout: timeout(args.timeout)?, max_rows: Some(5_000_000) };
+    let options = QueryOptions { use_indexes: true, timeout: timeout(args.timeout)?, max_rows: Some(default_max_rows()) };
     eprintln!("diplograph shell on {} — :help for help, Ctrl-D to leave", store.path().display());
     let mut buffer = String::new();
     loop {
