@@ -77,7 +77,7 @@ pub fn query(store: &Store, args: QueryArgs) -> Result<u8, Failure> {
     };
     let params = parse_params(&args.params)?;
     let options =
-        QueryOptions { use_indexes: !args.no_index, timeout: timeout(args.timeout)?, max_rows: Some(args.max_rows) };
+        QueryOptions { use_indexes: !args.no_index, timeout: timeout(args.timeout)?, max_rows: Some(args.max_rows.unwrap_or_else(default_max_rows)) };
     run_query(store, &text, &params, &options, args.format, args.explain, args.timing)
 }
 
