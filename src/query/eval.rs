@@ -11,7 +11,7 @@ use regex::Regex;
 use super::ast::{BinaryOp, Expr, ExprKind, Literal, MapProjectionItem, Quantifier, UnaryOp};
 use super::error::{ErrorKind, QueryError, Result};
 use super::functions;
-use super::value::{compare, equals, Comparison, NodeValue, QValue};
+use super::value::{compare, equals, Comparison, NodeValue, QValue, RelValue};
 use super::Params;
 use crate::model::{EdgeId, EdgeRecord, NodeId, NodeRecord};
 use crate::store::Store;
@@ -29,6 +29,8 @@ pub(crate) struct Ctx<'a> {
     regexes: RefCell<HashMap<String, Arc<Regex>>>,
     nodes: RefCell<HashMap<NodeId, Arc<NodeRecord>>>,
     edges: RefCell<HashMap<EdgeId, Arc<EdgeRecord>>>,
+    /// Stored node records not decoded: single properties and labels are read from them.
+    node_bytes: RefCell<HashMap<NodeId, sled::IVec>>,
 }
 
 /// Records cached per query; the cache starts over when it holds this many.
@@ -58,6 +60,7 @@ impl<'a> Ctx<'a> {
             regexes: RefCell::new(HashMap::new()),
             nodes: RefCell::new(HashMap::new()),
             edges: RefCell::new(HashMap::new()),
+            node_bytes: RefCell::new(HashMap::new()),
         }
     }
 
@@ -100,10 +103,14 @@ impl<'a> Ctx<'a> {
         if let Some(record) = self.nodes.borrow().get(&id) {
             return Ok(NodeValue { id, record: record.clone() });
         }
-        let record = self
-            .store()?
-            .node(id)?
-            .ok_or_else(|| QueryError::runtime(format!("node {id} is missing from the store")))?;
+        let bytes = self.node_bytes.borrow_mut().remove(&id);
+        let record = match bytes {
+            Some(bytes) => crate::store::codec::decode(&bytes, "a node")?,
+            None => self
+                .store()?
+                .node(id)?
+                .ok_or_else(|| QueryError::runtime(format!("node {id} is missing from the store")))?,
+        };
         let record = Arc::new(record);
         remember(&self.nodes, id, record.clone());
         Ok(NodeValue { id, record })
@@ -121,6 +128,132 @@ impl<'a> Ctx<'a> {
         let record = Arc::new(record);
         remember(&self.edges, id, record.clone());
         Ok(record)
+    }
+
+    /// The record of a node value, read (once per query) when it was bound unread.
+    pub fn node_record(&self, node: &NodeValue) -> Result<Arc<NodeRecord>> {
+        if node.is_read() {
+            return Ok(node.record.clone());
+        }
+        Ok(self.load_node(node.id)?.record)
+    }
+
+    /// The record of a relationship value, read (once per query) when it was bound unread.
+    pub fn edge_record(&self, rel: &RelValue) -> Result<Arc<EdgeRecord>> {
+        if rel.is_read() {
+            return Ok(rel.record.clone());
+        }
+        self.load_edge(rel.id)
+    }
+
+    /// Whether node `id` carries every label: from its record when already read, else
+    /// from the stored bytes without decoding them.
+    pub fn node_has_labels(&self, id: NodeId, labels: &[String]) -> Result<bool> {
+        if labels.is_empty() {
+            return Ok(true);
+        }
+        if let Some(record) = self.nodes.borrow().get(&id) {
+            return Ok(labels.iter().all(|l| record.has_label(l)));
+        }
+        let bytes = self.stored_node(id)?;
+        match crate::store::record_has_labels(&bytes, labels) {
+            Some(found) => Ok(found),
+            None => Ok(labels.iter().all(|l| self.load_node(id).is_ok_and(|n| n.record.has_label(l)))),
+        }
+    }
+
+    /// Whether a node's stored bytes (from a scan) carry every label; when they do, they
+    /// are kept for reading its properties.
+    pub fn bytes_have_labels(&self, id: NodeId, bytes: sled::IVec, labels: &[String]) -> Result<bool> {
+        let found = match crate::store::record_has_labels(&bytes, labels) {
+            Some(found) => found,
+            None => {
+                let record: NodeRecord = crate::store::codec::decode(&bytes, "a node")?;
+                labels.iter().all(|l| record.has_label(l))
+            }
+        };
+        if found {
+            let mut cache = self.node_bytes.borrow_mut();
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(id, bytes);
+        }
+        Ok(found)
+    }
+
+    /// The stored bytes of node `id`, read once per query.
+    fn stored_node(&self, id: NodeId) -> Result<sled::IVec> {
+        if let Some(bytes) = self.node_bytes.borrow().get(&id) {
+            return Ok(bytes.clone());
+        }
+        let bytes = self
+            .store()?
+            .node_bytes(id)?
+            .ok_or_else(|| QueryError::runtime(format!("node {id} is missing from the store")))?;
+        let mut cache = self.node_bytes.borrow_mut();
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(id, bytes.clone());
+        Ok(bytes)
+    }
+
+    /// One property of a node value, decoding only that property when the node's record
+    /// has not been read whole.
+    pub fn node_property(&self, node: &NodeValue, key: &str) -> Result<QValue> {
+        if node.is_read() {
+            return Ok(node.record.props.get(key).map_or(QValue::Null, QValue::from));
+        }
+        if let Some(record) = self.nodes.borrow().get(&node.id) {
+            return Ok(record.props.get(key).map_or(QValue::Null, QValue::from));
+        }
+        let bytes = self.stored_node(node.id)?;
+        match crate::store::record_property(&bytes, key) {
+            Some(value) => Ok(value.map_or(QValue::Null, QValue::from)),
+            None => Ok(self.load_node(node.id)?.record.props.get(key).map_or(QValue::Null, QValue::from)),
+        }
+    }
+
+    /// Whether a node value carries every label.
+    pub fn has_labels(&self, node: &NodeValue, labels: &[String]) -> Result<bool> {
+        if node.is_read() {
+            return Ok(labels.iter().all(|l| node.record.has_label(l)));
+        }
+        self.node_has_labels(node.id, labels)
+    }
+
+    /// A value with every node and relationship in it read (records and endpoint keys),
+    /// as rows must be when they leave the executor.
+    pub fn complete(&self, value: &mut QValue) -> Result<()> {
+        match value {
+            QValue::Node(node) => self.complete_node(node),
+            QValue::Relationship(rel) => self.complete_rel(rel),
+            QValue::List(items) => items.iter_mut().try_for_each(|v| self.complete(v)),
+            QValue::Map(map) => map.values_mut().try_for_each(|v| self.complete(v)),
+            QValue::Path(path) => {
+                path.nodes.iter_mut().try_for_each(|n| self.complete_node(n))?;
+                path.rels.iter_mut().try_for_each(|r| self.complete_rel(r))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn complete_node(&self, node: &mut NodeValue) -> Result<()> {
+        if !node.is_read() {
+            node.record = self.load_node(node.id)?.record;
+        }
+        Ok(())
+    }
+
+    fn complete_rel(&self, rel: &mut RelValue) -> Result<()> {
+        if !rel.is_read() {
+            let record = self.load_edge(rel.id)?;
+            rel.start_key = self.load_node(record.src)?.record.key().map(str::to_string);
+            rel.end_key = self.load_node(record.dst)?.record.key().map(str::to_string);
+            rel.record = record;
+        }
+        Ok(())
     }
 
     fn regex(&self, pattern: &str) -> Result<Arc<Regex>> {
@@ -209,8 +342,15 @@ fn eval_kind(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue> {
             }
             Ok(QValue::Map(map))
         }
-        ExprKind::Property(base, key) => property(&eval(ctx, base, scope)?, key),
-        ExprKind::Index(base, index) => subscript(&eval(ctx, base, scope)?, &eval(ctx, index, scope)?),
+        ExprKind::Property(base, key) => match &base.kind {
+            // A variable's value is looked at in place, not copied.
+            ExprKind::Variable(name) => match scope.lookup(name) {
+                Some(value) => property(ctx, value, key),
+                None => Err(QueryError::semantic(base.span.start, format!("variable '{name}' not defined"))),
+            },
+            _ => property(ctx, &eval(ctx, base, scope)?, key),
+        },
+        ExprKind::Index(base, index) => subscript(ctx, &eval(ctx, base, scope)?, &eval(ctx, index, scope)?),
         ExprKind::Slice { list, from, to } => {
             let list = eval(ctx, list, scope)?;
             let bound = |e: &Option<Box<Expr>>| e.as_ref().map(|e| eval(ctx, e, scope)).transpose();
@@ -218,7 +358,7 @@ fn eval_kind(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue> {
         }
         ExprKind::HasLabels(base, labels) => match eval(ctx, base, scope)? {
             QValue::Null => Ok(QValue::Null),
-            QValue::Node(node) => Ok(QValue::Bool(labels.iter().all(|l| node.record.has_label(l)))),
+            QValue::Node(node) => Ok(QValue::Bool(ctx.has_labels(&node, labels)?)),
             other => Err(QueryError::type_error(format!("cannot test labels of a {}", other.type_name()))),
         },
         ExprKind::Unary(op, operand) => unary(*op, eval(ctx, operand, scope)?),
@@ -243,7 +383,7 @@ fn eval_kind(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue> {
             }
             let values = args.iter().map(|a| eval(ctx, a, scope)).collect::<Result<Vec<_>>>()?;
             if name == super::plan::PROPS_MATCH {
-                return element_props_match(&values);
+                return element_props_match(ctx, &values);
             }
             functions::call(ctx, name, values)
         }
@@ -407,8 +547,10 @@ fn map_projection(
     };
     let props: BTreeMap<String, QValue> = match lookup(variable)? {
         QValue::Null => return Ok(QValue::Null),
-        QValue::Node(n) => n.record.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect(),
-        QValue::Relationship(r) => r.record.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect(),
+        QValue::Node(n) => ctx.node_record(&n)?.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect(),
+        QValue::Relationship(r) => {
+            ctx.edge_record(&r)?.props.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect()
+        }
         QValue::Map(m) => m,
         other => return Err(QueryError::type_error(format!("cannot project properties of a {}", other.type_name()))),
     };
@@ -461,11 +603,11 @@ pub(crate) fn is_true(value: &QValue) -> bool {
 }
 
 /// `base.key`: properties of nodes, relationships and maps; null stays null.
-pub(crate) fn property(base: &QValue, key: &str) -> Result<QValue> {
+pub(crate) fn property(ctx: &Ctx<'_>, base: &QValue, key: &str) -> Result<QValue> {
     match base {
         QValue::Null => Ok(QValue::Null),
-        QValue::Node(n) => Ok(n.record.props.get(key).map_or(QValue::Null, QValue::from)),
-        QValue::Relationship(r) => Ok(r.record.props.get(key).map_or(QValue::Null, QValue::from)),
+        QValue::Node(n) => ctx.node_property(n, key),
+        QValue::Relationship(r) => Ok(ctx.edge_record(r)?.props.get(key).map_or(QValue::Null, QValue::from)),
         QValue::Map(m) => Ok(m.get(key).cloned().unwrap_or(QValue::Null)),
         other => Err(QueryError::type_error(format!("cannot read property '{key}' of a {}", other.type_name()))),
     }
@@ -473,14 +615,14 @@ pub(crate) fn property(base: &QValue, key: &str) -> Result<QValue> {
 
 /// `base[index]`: list element (negative from the end, out of range null), map entry or
 /// dynamic property.
-fn subscript(base: &QValue, index: &QValue) -> Result<QValue> {
+fn subscript(ctx: &Ctx<'_>, base: &QValue, index: &QValue) -> Result<QValue> {
     match (base, index) {
         (QValue::Null, _) | (_, QValue::Null) => Ok(QValue::Null),
         (QValue::List(items), QValue::Int(i)) => Ok(list_index(items, *i).cloned().unwrap_or(QValue::Null)),
         (QValue::List(_), other) => {
             Err(QueryError::type_error(format!("a list index must be an integer, got a {}", other.type_name())))
         }
-        (QValue::Map(_) | QValue::Node(_) | QValue::Relationship(_), QValue::Str(key)) => property(base, key),
+        (QValue::Map(_) | QValue::Node(_) | QValue::Relationship(_), QValue::Str(key)) => property(ctx, base, key),
         (QValue::Map(_) | QValue::Node(_) | QValue::Relationship(_), other) => {
             Err(QueryError::type_error(format!("a map key must be a string, got a {}", other.type_name())))
         }
@@ -713,11 +855,17 @@ fn number(value: &QValue) -> f64 {
 
 /// The planner's predicate for `(n $map)`: `[element, map]` → does the element have
 /// every property of the map.
-fn element_props_match(values: &[QValue]) -> Result<QValue> {
+fn element_props_match(ctx: &Ctx<'_>, values: &[QValue]) -> Result<QValue> {
     let wanted = values.get(1).cloned().unwrap_or(QValue::Null);
     Ok(QValue::Bool(match values.first() {
-        Some(QValue::Node(n)) => props_match(&wanted, |k| n.record.props.get(k))?,
-        Some(QValue::Relationship(r)) => props_match(&wanted, |k| r.record.props.get(k))?,
+        Some(QValue::Node(n)) => {
+            let record = ctx.node_record(n)?;
+            props_match(&wanted, |k| record.props.get(k))?
+        }
+        Some(QValue::Relationship(r)) => {
+            let record = ctx.edge_record(r)?;
+            props_match(&wanted, |k| record.props.get(k))?
+        }
         _ => false,
     }))
 }

@@ -1,7 +1,8 @@
 //! Executes a plan as a chain of pull-based row iterators over the store: rows stream,
 //! only ORDER BY, DISTINCT and aggregation hold them; the deadline is checked as work is done.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use super::semantic::row_count;
 use super::value::{total_cmp, GroupKey, NodeValue, PathValue, QValue, RelValue};
 use super::{Params, QueryOptions};
 use crate::model::{EdgeId, NodeId};
-use crate::store::{Adjacent, Direction, Store};
+use crate::store::{AdjacentEntry, Direction, Store};
 
 type Row = Vec<QValue>;
 
@@ -53,10 +54,14 @@ impl Iterator for Output<'_> {
             Ok(()) => self.rows.next(),
         };
         let item = match item {
-            Some(Ok(row)) => {
+            Some(Ok(mut row)) => {
                 self.count += 1;
-                match self.ctx.check_rows(self.count, "the result") {
-                    Ok(()) => Some(Ok(row)),
+                // Nodes and relationships bound unread are read now, as they leave.
+                match self.ctx.check_rows(self.count, "the result").and_then(|()| {
+                    row.iter_mut().try_for_each(|v| self.ctx.complete(v))?;
+                    Ok(row)
+                }) {
+                    Ok(row) => Some(Ok(row)),
                     Err(e) => Some(Err(e)),
                 }
             }
@@ -67,6 +72,14 @@ impl Iterator for Output<'_> {
         }
         item
     }
+}
+
+/// A copy of `row` with room for `extra` more columns (a plain clone would reallocate on
+/// the first push).
+fn widened(row: &Row, extra: usize) -> Row {
+    let mut out = Vec::with_capacity(row.len() + extra);
+    out.extend(row.iter().cloned());
+    out
 }
 
 fn once<'a>(item: Result<Row>) -> RowStream<'a> {
@@ -119,7 +132,8 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
         }
         OpKind::Expand { input, walk, rel_bound } => {
             let rows = build(input, &ctx, argument);
-            flat_map_rows(rows, move |row| expand(&ctx, walk, *rel_bound, row))
+            let memo = Rc::new(RefCell::new(IntoMemo::default()));
+            flat_map_rows(rows, move |row| expand(&ctx, walk, *rel_bound, &memo, row))
         }
         OpKind::VarExpand { input, walk, min, max, reversed, props, with_path, bound_list } => {
             let rows = build(input, &ctx, argument);
@@ -309,9 +323,16 @@ fn node_scan<'a>(
     let all = || -> Ids<'a> { Box::new(store.all_nodes().map(|r| r.map_err(store_err))) };
     let by_label =
         |label: &'a str| -> Ids<'a> { Box::new(store.nodes_with_label(label).map(|r| r.map_err(store_err))) };
+    // Labels the candidates are not already known to carry.
+    let mut check: &'a [String] = labels;
     let ids: Ids<'a> = match source {
-        NodeSource::All => all(),
-        NodeSource::Label(label) => by_label(label),
+        NodeSource::All | NodeSource::LabelRecords(_) => all(),
+        NodeSource::Label(label) => {
+            if labels.iter().all(|l| l == label) {
+                check = &[];
+            }
+            by_label(label)
+        }
         NodeSource::Key(value) => match eval(ctx, value, &Scope::Row { names, row: &row }) {
             Err(e) => return once(Err(e)),
             Ok(QValue::Null) => return empty(),
@@ -338,25 +359,44 @@ fn node_scan<'a>(
             Ok(_) => by_label(label),
         },
     };
+    if let NodeSource::LabelRecords(label) = source {
+        let wanted: Vec<String> = labels.iter().chain([label]).cloned().collect();
+        let ctx = ctx.clone();
+        return Box::new(store.all_node_bytes().filter_map(move |item| {
+            let step = || -> Result<Option<Row>> {
+                ctx.tick()?;
+                let (id, bytes) = item.map_err(store_err)?;
+                if !ctx.bytes_have_labels(id, bytes, &wanted)? {
+                    return Ok(None);
+                }
+                let mut out = widened(&row, 2);
+                out.push(QValue::Node(NodeValue::unread(id)));
+                Ok(Some(out))
+            };
+            step().transpose()
+        }));
+    }
     let ctx = ctx.clone();
     Box::new(ids.filter_map(move |id| {
         let step = || -> Result<Option<Row>> {
             ctx.tick()?;
-            let node = ctx.load_node(id?)?;
-            if !labels.iter().all(|l| node.record.has_label(l)) {
+            let id = id?;
+            if !ctx.node_has_labels(id, check)? {
                 return Ok(None);
             }
-            let mut out = row.clone();
-            out.push(QValue::Node(node));
+            let mut out = widened(&row, 2);
+            out.push(QValue::Node(NodeValue::unread(id)));
             Ok(Some(out))
         };
         step().transpose()
     }))
 }
 
-type AdjacentStream<'a> = Box<dyn Iterator<Item = Result<(Direction, Adjacent)>> + 'a>;
+type AdjacentStream<'a> = Box<dyn Iterator<Item = Result<(Direction, AdjacentEntry)>> + 'a>;
 
-/// The relationships at `node` a walk may follow, in each direction and type.
+/// The relationships at `node` a walk may follow, in each direction and type. Several
+/// types are read in one scan of the node's adjacency, filtered by type: sled copies a
+/// leaf to start every scan, which costs more than stepping over entries of other types.
 fn adjacency<'a>(
     store: &'a Store,
     node: NodeId,
@@ -369,21 +409,17 @@ fn adjacency<'a>(
         PatternDirection::Either => &[Direction::Out, Direction::In],
     };
     let either = direction == PatternDirection::Either;
-    let mut streams: Vec<AdjacentStream<'a>> = Vec::new();
-    for &d in directions {
-        if types.is_empty() {
-            streams.push(Box::new(store.adjacent(node, d, None).map(move |a| a.map(|a| (d, a)).map_err(store_err))));
-        } else {
-            for t in types {
-                streams.push(Box::new(
-                    store.adjacent(node, d, Some(t)).map(move |a| a.map(|a| (d, a)).map_err(store_err)),
-                ));
-            }
-        }
-    }
-    // Going both ways, a self-loop shows up once out and once in: keep the first.
-    Box::new(streams.into_iter().flatten().filter(move |item| match item {
-        Ok((Direction::In, a)) if either => a.other != node,
+    let single = match types {
+        [only] => Some(only.as_str()),
+        _ => None,
+    };
+    let streams = directions
+        .iter()
+        .map(move |&d| store.adjacent_entries(node, d, single).map(move |a| a.map(|a| (d, a)).map_err(store_err)));
+    Box::new(streams.flatten().filter(move |item| match item {
+        // Going both ways, a self-loop shows up once out and once in: keep the first.
+        Ok((Direction::In, a)) if either && a.other == node => false,
+        Ok((_, a)) if types.len() > 1 => types.iter().any(|t| t.as_bytes() == a.edge_type()),
         _ => true,
     }))
 }
@@ -415,18 +451,6 @@ fn start_node(row: &Row, slot: usize) -> Result<Option<NodeValue>> {
     }
 }
 
-/// Loads the relationship behind an adjacency entry, with its endpoints' keys.
-fn relationship(ctx: &Ctx<'_>, from: &NodeValue, other: &NodeValue, edge: EdgeId) -> Result<RelValue> {
-    let record = ctx.load_edge(edge)?;
-    let (start, end) = if record.src == from.id { (from, other) } else { (other, from) };
-    Ok(RelValue {
-        id: edge,
-        start_key: start.record.key().map(str::to_string),
-        end_key: end.record.key().map(str::to_string),
-        record,
-    })
-}
-
 /// The far node of a step: checked against a bound column, else loaded and label-checked.
 fn far_node(ctx: &Ctx<'_>, walk: &Walk, row: &Row, id: NodeId) -> Result<Option<NodeValue>> {
     if let Some(into) = walk.into {
@@ -435,11 +459,71 @@ fn far_node(ctx: &Ctx<'_>, walk: &Walk, row: &Row, id: NodeId) -> Result<Option<
             _ => None,
         });
     }
-    let node = ctx.load_node(id)?;
-    Ok(walk.to_labels.iter().all(|l| node.record.has_label(l)).then_some(node))
+    Ok(ctx.node_has_labels(id, &walk.to_labels)?.then(|| NodeValue::unread(id)))
 }
 
-fn expand<'a>(ctx: &Rc<Ctx<'a>>, walk: &'a Walk, rel_bound: Option<usize>, row: Row) -> RowStream<'a> {
+/// Relationships of one node as (node at the other end, relationship id), sorted by the
+/// other node and, for each, in the order a scan from that node would list them.
+type EdgesByNode = Rc<Vec<(NodeId, EdgeId)>>;
+
+/// What an ExpandInto learns of the node it expands into: once a row asks for the same
+/// target twice, the target's adjacency is read once (in the reverse direction) and
+/// every later row is answered by a lookup instead of a scan of its own adjacency.
+#[derive(Default)]
+struct IntoMemo {
+    /// The target asked for last and how many rows in a row asked for it.
+    last: Option<(NodeId, u32)>,
+    /// The memoised target and its relationships.
+    edges: Option<(NodeId, EdgesByNode)>,
+}
+
+impl IntoMemo {
+    /// The memoised adjacency of `target` when it pays off, reading it if needed.
+    fn lookup(&mut self, store: &Store, walk: &Walk, target: NodeId) -> Result<Option<EdgesByNode>> {
+        if let Some((id, edges)) = &self.edges {
+            if *id == target {
+                return Ok(Some(edges.clone()));
+            }
+        }
+        let seen = match self.last {
+            Some((id, n)) if id == target => n + 1,
+            _ => 1,
+        };
+        self.last = Some((target, seen));
+        if seen < 2 {
+            return Ok(None);
+        }
+        // Reverse walk from the target: (from)-[:T]->(target) is (target)<-[:T]-(from).
+        // Both ways, the rows from `from` list its outgoing relationships first: those
+        // are the target's incoming ones, so they sort first.
+        let reverse = reverse_direction(walk.direction);
+        let mut edges: Vec<(NodeId, bool, usize, EdgeId)> = Vec::new();
+        for (seq, item) in adjacency(store, target, reverse, &walk.types).enumerate() {
+            let (d, a) = item?;
+            let later = walk.direction == PatternDirection::Either && d == Direction::Out;
+            edges.push((a.other, later, seq, a.edge));
+        }
+        edges.sort_unstable();
+        let edges: EdgesByNode = Rc::new(edges.into_iter().map(|(other, _, _, edge)| (other, edge)).collect());
+        self.edges = Some((target, edges.clone()));
+        Ok(Some(edges))
+    }
+}
+
+/// The relationships in a memoised adjacency whose other end is `node`.
+fn edges_to(edges: &[(NodeId, EdgeId)], node: NodeId) -> &[(NodeId, EdgeId)] {
+    let start = edges.partition_point(|(other, _)| *other < node);
+    let end = start + edges[start..].partition_point(|(other, _)| *other == node);
+    &edges[start..end]
+}
+
+fn expand<'a>(
+    ctx: &Rc<Ctx<'a>>,
+    walk: &'a Walk,
+    rel_bound: Option<usize>,
+    memo: &RefCell<IntoMemo>,
+    row: Row,
+) -> RowStream<'a> {
     let from = match start_node(&row, walk.from) {
         Ok(Some(n)) => n,
         Ok(None) => return empty(),
@@ -455,6 +539,33 @@ fn expand<'a>(ctx: &Rc<Ctx<'a>>, walk: &'a Walk, rel_bound: Option<usize>, row: 
         Some(_) => return empty(),
     };
     let used = used_relationships(&row, &walk.unique_with);
+    // Into a bound node: answered from the target's memoised adjacency when rows repeat it
+    // (not for self-loops, whose two directions a lookup would not tell apart).
+    let target = walk.into.and_then(|slot| match row.get(slot) {
+        Some(QValue::Node(n)) => Some(n.id),
+        _ => None,
+    });
+    if let Some(target) = target.filter(|&t| t != from.id) {
+        let found = memo.borrow_mut().lookup(store, walk, target);
+        match found {
+            Err(e) => return once(Err(e)),
+            Ok(Some(map)) => {
+                let edges: Vec<EdgeId> = edges_to(&map, from.id)
+                    .iter()
+                    .map(|&(_, edge)| edge)
+                    .filter(|e| !used.contains(e) && bound_rel.map_or(true, |b| b == *e))
+                    .collect();
+                return Box::new(edges.into_iter().map(move |edge| {
+                    let mut out = widened(&row, 2);
+                    if bound_rel.is_none() {
+                        out.push(QValue::Relationship(RelValue::unread(edge)));
+                    }
+                    Ok(out)
+                }));
+            }
+            Ok(None) => {}
+        }
+    }
     let ctx = ctx.clone();
     Box::new(adjacency(store, from.id, walk.direction, &walk.types).filter_map(move |item| {
         let step = || -> Result<Option<Row>> {
@@ -464,9 +575,9 @@ fn expand<'a>(ctx: &Rc<Ctx<'a>>, walk: &'a Walk, rel_bound: Option<usize>, row: 
                 return Ok(None);
             }
             let Some(other) = far_node(&ctx, walk, &row, adjacent.other)? else { return Ok(None) };
-            let mut out = row.clone();
+            let mut out = widened(&row, 2);
             if bound_rel.is_none() {
-                out.push(QValue::Relationship(relationship(&ctx, &from, &other, adjacent.edge)?));
+                out.push(QValue::Relationship(RelValue::unread(adjacent.edge)));
             }
             if walk.into.is_none() {
                 out.push(QValue::Node(other));
@@ -507,7 +618,7 @@ fn follow_list<'a>(
         let mut at = start.id;
         let mut nodes = vec![start.clone()];
         for rel in ordered {
-            let record = &rel.record;
+            let record = ctx.edge_record(rel)?;
             if !spec.walk.types.is_empty() && !spec.walk.types.contains(&record.edge_type) {
                 return Ok(None);
             }
@@ -523,7 +634,7 @@ fn follow_list<'a>(
                 PatternDirection::Either if record.dst == at => record.src,
                 _ => return Ok(None),
             };
-            nodes.push(ctx.load_node(next)?);
+            nodes.push(NodeValue::unread(next));
             at = next;
         }
         let Some(end) = far_node(ctx, spec.walk, &row, at)? else { return Ok(None) };
@@ -616,7 +727,7 @@ impl VarExpandIter<'_> {
         let Some(end) = self.nodes.last() else { return Ok(None) };
         let fits = match self.spec.walk.into {
             Some(slot) => matches!(self.base.get(slot), Some(QValue::Node(n)) if n.id == end.id),
-            None => self.spec.walk.to_labels.iter().all(|l| end.record.has_label(l)),
+            None => self.ctx.has_labels(end, &self.spec.walk.to_labels)?,
         };
         if !fits {
             return Ok(None);
@@ -669,11 +780,11 @@ impl VarExpandIter<'_> {
             if self.used.contains(&adjacent.edge) || self.rels.iter().any(|r| r.id == adjacent.edge) {
                 continue;
             }
-            let Some(here) = self.nodes.last().cloned() else { return Ok(None) };
-            let other = self.ctx.load_node(adjacent.other)?;
-            let rel = relationship(&self.ctx, &here, &other, adjacent.edge)?;
+            let other = NodeValue::unread(adjacent.other);
+            let rel = RelValue::unread(adjacent.edge);
             if let Some(wanted) = &self.wanted {
-                if !props_match(wanted, |k| rel.record.props.get(k))? {
+                let record = self.ctx.edge_record(&rel)?;
+                if !props_match(wanted, |k| record.props.get(k))? {
                     continue;
                 }
             }
@@ -876,23 +987,19 @@ fn shortest(
         if rel_ids.iter().any(|r| used.contains(r)) {
             continue;
         }
-        let nodes = node_ids
+        let nodes: Vec<NodeValue> = node_ids
             .iter()
             .map(|&id| {
                 if id == from.id {
-                    Ok(from.clone())
+                    from.clone()
                 } else if id == to.id {
-                    Ok(to.clone())
+                    to.clone()
                 } else {
-                    ctx.load_node(id)
+                    NodeValue::unread(id)
                 }
             })
-            .collect::<Result<Vec<_>>>()?;
-        let rels = rel_ids
-            .iter()
-            .zip(nodes.windows(2))
-            .map(|(&edge, pair)| relationship(ctx, &pair[0], &pair[1], edge))
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
+        let rels: Vec<RelValue> = rel_ids.iter().map(|&edge| RelValue::unread(edge)).collect();
         let mut result = row.clone();
         result.push(if spec.bind_rels {
             QValue::List(rels.iter().cloned().map(QValue::Relationship).collect())
@@ -966,6 +1073,8 @@ fn sort<'a>(
 struct Accumulator<'p> {
     spec: &'p Aggregation,
     seen: Option<BTreeSet<GroupKey>>,
+    /// DISTINCT over graph elements: (is a relationship, id).
+    seen_elements: HashSet<(bool, u64)>,
     count: i64,
     values: Vec<QValue>,
     int_sum: i64,
@@ -980,6 +1089,7 @@ impl<'p> Accumulator<'p> {
         Accumulator {
             spec,
             seen: spec.distinct.then(BTreeSet::new),
+            seen_elements: HashSet::new(),
             count: 0,
             values: Vec::new(),
             int_sum: 0,
@@ -1001,7 +1111,13 @@ impl<'p> Accumulator<'p> {
             return Ok(());
         }
         if let Some(seen) = &mut self.seen {
-            if !seen.insert(GroupKey(vec![value.clone()])) {
+            // Nodes and relationships are the same value exactly when their ids are.
+            let fresh = match &value {
+                QValue::Node(n) => self.seen_elements.insert((false, n.id)),
+                QValue::Relationship(r) => self.seen_elements.insert((true, r.id)),
+                other => seen.insert(GroupKey(vec![other.clone()])),
+            };
+            if !fresh {
                 return Ok(());
             }
         }

@@ -207,12 +207,12 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
         },
         "labels" => match &first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Node(n) => Ok(QValue::List(n.record.labels.iter().cloned().map(QValue::Str).collect())),
+            QValue::Node(n) => Ok(QValue::List(ctx.node_record(n)?.labels.iter().cloned().map(QValue::Str).collect())),
             other => Err(type_error(canonical, "a node", other)),
         },
         "type" => match &first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Relationship(r) => Ok(QValue::Str(r.record.edge_type.clone())),
+            QValue::Relationship(r) => Ok(QValue::Str(ctx.edge_record(r)?.edge_type.clone())),
             other => Err(type_error(canonical, "a relationship", other)),
         },
         "id" => match &first {
@@ -224,22 +224,25 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
         "startNode" | "endNode" => match &first {
             QValue::Null => Ok(QValue::Null),
             QValue::Relationship(r) => {
-                let id = if canonical == "startNode" { r.record.src } else { r.record.dst };
+                let record = ctx.edge_record(r)?;
+                let id = if canonical == "startNode" { record.src } else { record.dst };
                 ctx.load_node(id).map(QValue::Node)
             }
             other => Err(type_error(canonical, "a relationship", other)),
         },
         "keys" => match &first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Node(n) => Ok(QValue::List(n.record.props.keys().cloned().map(QValue::Str).collect())),
-            QValue::Relationship(r) => Ok(QValue::List(r.record.props.keys().cloned().map(QValue::Str).collect())),
+            QValue::Node(n) => Ok(QValue::List(ctx.node_record(n)?.props.keys().cloned().map(QValue::Str).collect())),
+            QValue::Relationship(r) => {
+                Ok(QValue::List(ctx.edge_record(r)?.props.keys().cloned().map(QValue::Str).collect()))
+            }
             QValue::Map(m) => Ok(QValue::List(m.keys().cloned().map(QValue::Str).collect())),
             other => Err(type_error(canonical, "a node, a relationship or a map", other)),
         },
         "properties" => match &first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Node(n) => Ok(QValue::Map(props_map(&n.record.props))),
-            QValue::Relationship(r) => Ok(QValue::Map(props_map(&r.record.props))),
+            QValue::Node(n) => Ok(QValue::Map(props_map(&ctx.node_record(n)?.props))),
+            QValue::Relationship(r) => Ok(QValue::Map(props_map(&ctx.edge_record(r)?.props))),
             QValue::Map(m) => Ok(QValue::Map(m.clone())),
             other => Err(type_error(canonical, "a node, a relationship or a map", other)),
         },

@@ -59,7 +59,7 @@ impl Matcher<'_, '_, '_> {
     fn start_candidates(&self) -> Result<Vec<NodeValue>> {
         let start = &self.element.start;
         match start.variable.as_ref().and_then(|v| self.scope.lookup(&v.name)) {
-            Some(QValue::Node(n)) => return Ok(vec![n.clone()]),
+            Some(QValue::Node(n)) => return Ok(vec![self.ctx.load_node(n.id)?]),
             Some(_) => return Ok(Vec::new()),
             None => {}
         }
@@ -86,7 +86,8 @@ impl Matcher<'_, '_, '_> {
 
     /// Checks labels, properties and an already-bound variable; binds a new variable.
     fn node_fits(&mut self, node: &NodeValue, pattern: &NodePattern) -> Result<bool> {
-        if !pattern.labels.iter().all(|l| node.record.has_label(&l.name)) {
+        let record = self.ctx.node_record(node)?;
+        if !pattern.labels.iter().all(|l| record.has_label(&l.name)) {
             return Ok(false);
         }
         if let Some(var) = &pattern.variable {
@@ -100,7 +101,7 @@ impl Matcher<'_, '_, '_> {
         if let Some(props) = &pattern.properties {
             let inner = Scope::Bindings { bindings: &self.state.bindings, parent: self.scope };
             let wanted = eval(self.ctx, props, &inner)?;
-            if !props_match(&wanted, |k| node.record.props.get(k))? {
+            if !props_match(&wanted, |k| record.props.get(k))? {
                 return Ok(false);
             }
         }
@@ -180,7 +181,8 @@ impl Matcher<'_, '_, '_> {
     fn extend_path(&mut self, at: &NodeValue, taken: &[RelValue]) -> Result<()> {
         let Some(mut cursor) = self.state.path.nodes.last().map(|n| n.id) else { return Ok(()) };
         for rel in taken {
-            let next = if rel.record.src == cursor { rel.record.dst } else { rel.record.src };
+            let record = self.ctx.edge_record(rel)?;
+            let next = if record.src == cursor { record.dst } else { record.src };
             self.state.path.rels.push(rel.clone());
             let node = if next == at.id { at.clone() } else { self.ctx.load_node(next)? };
             self.state.path.nodes.push(node);
@@ -227,11 +229,13 @@ impl Matcher<'_, '_, '_> {
                             continue;
                         }
                     }
-                    let (start, end) = if record.src == at.id { (at, &other) } else { (&other, at) };
+                    let at_record = self.ctx.node_record(at)?;
+                    let (start, end) =
+                        if record.src == at.id { (&at_record, &other.record) } else { (&other.record, &at_record) };
                     let next = RelValue {
                         id: adjacent.edge,
-                        start_key: start.record.key().map(str::to_string),
-                        end_key: end.record.key().map(str::to_string),
+                        start_key: start.key().map(str::to_string),
+                        end_key: end.key().map(str::to_string),
                         record,
                     };
                     out.push((other, next));

@@ -41,6 +41,9 @@ pub enum NodeSource {
     All,
     /// The label index.
     Label(String),
+    /// A label most nodes carry: one sequential pass over every node record, keeping those
+    /// with the label, beats a lookup per label-index entry.
+    LabelRecords(String),
     /// The `id` property index; a non-string value falls back to a full scan.
     Key(Expr),
     /// The entity name/alias index, narrowed to entities of `label`; candidates are
@@ -424,7 +427,32 @@ impl Planner<'_> {
             if let Some(i) = next_rel {
                 planned_rels[i] = true;
                 let r = &rels[i];
-                op = self.plan_expand(op, r, &bound, &graph.labels, &rel_columns, &parts)?;
+                // When the far node is about to be checked against a bound node (the next
+                // step is an ExpandInto), its labels are tested after that step: the
+                // relationship check is a lookup and usually the more selective.
+                let far = if bound.contains(&r.left) { &r.right } else { &r.left };
+                let closing = (0..rels.len()).find(|&j| {
+                    !planned_rels[j]
+                        && ((&rels[j].left == far && bound.contains(&rels[j].right))
+                            || (&rels[j].right == far && bound.contains(&rels[j].left)))
+                });
+                let far_labels = graph.labels.get(far).cloned().unwrap_or_default();
+                let defer = self.use_indexes && !bound.contains(far) && !far_labels.is_empty() && closing.is_some();
+                let mut labels = graph.labels.clone();
+                if defer {
+                    labels.remove(far);
+                    if let Some(j) = closing {
+                        let check = Expr::new(
+                            ExprKind::HasLabels(Box::new(var_expr(far)), far_labels.clone()),
+                            Span::default(),
+                        );
+                        conjuncts.insert(
+                            0,
+                            Conjunct { expr: check, needs: BTreeSet::from([far.clone(), rels[j].name.clone()]) },
+                        );
+                    }
+                }
+                op = self.plan_expand(op, r, &bound, &labels, &rel_columns, &parts)?;
                 bound.extend([r.left.clone(), r.right.clone(), r.name.clone()]);
                 rel_columns.push(r.name.clone());
                 if r.rel.length.is_some() && self.part_is_named(&parts, r.part) {
@@ -440,8 +468,31 @@ impl Planner<'_> {
                     self.choose_anchor(&unbound, rels, &planned_rels, &graph.labels, &conjuncts, &bound);
                 let labels = graph.labels.get(&name).cloned().unwrap_or_default();
                 let layout = op.extended(&[&name]);
+                let component = component_of(&name, rels, &planned_rels);
                 op = Op::new(OpKind::NodeScan { input: Box::new(op), var: name.clone(), source, labels }, layout);
                 bound.insert(name);
+                // Other nodes of the component an id or name index finds (a handful of
+                // rows) are looked up now too, so expansions meet them with a check
+                // instead of reading every candidate and filtering it afterwards.
+                if self.use_indexes {
+                    op = self.place_filters(op, &mut conjuncts, &bound);
+                    let others: Vec<&String> =
+                        graph.nodes.iter().filter(|n| !bound.contains(*n) && component.contains(*n)).collect();
+                    for other in others {
+                        let labels = graph.labels.get(other).cloned().unwrap_or_default();
+                        let (cost, source) = self.anchor_cost(other, &labels, &conjuncts, &bound);
+                        if cost > 2 {
+                            continue;
+                        }
+                        let layout = op.extended(&[other]);
+                        op = Op::new(
+                            OpKind::NodeScan { input: Box::new(op), var: other.clone(), source, labels },
+                            layout,
+                        );
+                        bound.insert(other.clone());
+                        op = self.place_filters(op, &mut conjuncts, &bound);
+                    }
+                }
             }
             op = self.place_paths(op, &parts, rels, &planned_rels, &mut built_paths, &mut bound)?;
             op = self.place_filters(op, &mut conjuncts, &bound);
@@ -587,6 +638,9 @@ impl Planner<'_> {
         }
         let smallest = labels.iter().map(|l| (self.stats.labels.get(l).copied().unwrap_or(0), l)).min();
         match smallest {
+            Some((count, label)) if count.saturating_mul(2) >= self.stats.nodes && count > 0 => {
+                (10 + count, NodeSource::LabelRecords(label.clone()))
+            }
             Some((count, label)) => (10 + count, NodeSource::Label(label.clone())),
             None => (11 + self.stats.nodes, NodeSource::All),
         }
@@ -1153,7 +1207,9 @@ impl Op {
                 let product = if input.layout.is_empty() { "" } else { " (per input row)" };
                 match source {
                     NodeSource::All => format!("AllNodesScan {node}{product}"),
-                    NodeSource::Label(label) => format!("LabelScan {node} using :{label}{product}"),
+                    NodeSource::Label(label) | NodeSource::LabelRecords(label) => {
+                        format!("LabelScan {node} using :{label}{product}")
+                    }
                     NodeSource::Key(value) => format!("NodeByKey {node} id = {}{product}", shown(value)),
                     NodeSource::Name { value, .. } => format!("NodeByName {node} name = {}{product}", shown(value)),
                 }

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use crate::model::{format_float, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
 
@@ -48,13 +48,45 @@ pub struct PathValue {
     pub rels: Vec<RelValue>,
 }
 
+/// The record of every node bound before its record is read: shared, never shown (rows
+/// are completed before they leave the executor).
+static UNREAD_NODE: LazyLock<Arc<NodeRecord>> =
+    LazyLock::new(|| Arc::new(NodeRecord { labels: Vec::new(), props: BTreeMap::new() }));
+
+/// Likewise for relationships.
+static UNREAD_EDGE: LazyLock<Arc<EdgeRecord>> =
+    LazyLock::new(|| Arc::new(EdgeRecord { edge_type: String::new(), src: 0, dst: 0, props: BTreeMap::new() }));
+
 impl NodeValue {
+    /// A node whose record is read only when something looks at it (labels, properties,
+    /// output): patterns that only walk through a node never decode it.
+    pub fn unread(id: NodeId) -> NodeValue {
+        NodeValue { id, record: UNREAD_NODE.clone() }
+    }
+
+    /// Whether `record` holds the node's record (not the placeholder of `unread`).
+    pub fn is_read(&self) -> bool {
+        !Arc::ptr_eq(&self.record, &UNREAD_NODE)
+    }
+
     /// The node's `id` property as shown to users, else its internal number.
     pub fn display_key(&self) -> QValue {
         match self.record.key() {
             Some(key) => QValue::Str(key.to_string()),
             None => QValue::Int(i64::try_from(self.id).unwrap_or(i64::MAX)),
         }
+    }
+}
+
+impl RelValue {
+    /// A relationship whose record is read only when something looks at it.
+    pub fn unread(id: EdgeId) -> RelValue {
+        RelValue { id, record: UNREAD_EDGE.clone(), start_key: None, end_key: None }
+    }
+
+    /// Whether `record` (and the endpoint keys) are filled in.
+    pub fn is_read(&self) -> bool {
+        !Arc::ptr_eq(&self.record, &UNREAD_EDGE)
     }
 }
 
@@ -74,7 +106,10 @@ impl From<&Value> for QValue {
 
 impl From<Value> for QValue {
     fn from(value: Value) -> QValue {
-        QValue::from(&value)
+        match value {
+            Value::Str(s) => QValue::Str(s),
+            other => QValue::from(&other),
+        }
     }
 }
 

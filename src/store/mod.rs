@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord};
+use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
 pub use txn::WriteTxn;
 
 /// The on-disk format this build reads and writes. Bump on any key or value change.
@@ -129,6 +129,9 @@ impl Direction {
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// Queries hold it shared for their whole run and a commit holds it exclusively while it
+    /// applies its batch, so a query in this process sees each article wholly or not at all.
+    gate: std::sync::RwLock<()>,
 }
 
 /// How to open a store.
@@ -186,7 +189,18 @@ impl Store {
                 db.flush()?;
             }
         }
-        Ok(Store { db, path })
+        Ok(Store { db, path, gate: std::sync::RwLock::new(()) })
+    }
+
+    /// A consistent view for one query: no batch is applied while the guard lives. Do not
+    /// commit a `WriteTxn` on the same thread while holding it.
+    pub fn read_snapshot(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Held by a commit while it applies its batch.
+    pub(crate) fn write_gate(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn path(&self) -> &Path {
@@ -256,14 +270,19 @@ impl Store {
     /// decoding it (`None` when there is no such node).
     pub fn node_has_labels(&self, id: NodeId, labels: &[String]) -> Result<Option<bool>, StoreError> {
         let Some(bytes) = self.db.get(keys::node(id))? else { return Ok(None) };
-        let found = record_labels(&bytes).map(|stored| labels.iter().all(|l| stored.clone().any(|s| s == l.as_bytes())));
-        match found {
+        match record_has_labels(&bytes, labels) {
             Some(found) => Ok(Some(found)),
             None => {
                 let record: NodeRecord = codec::decode(&bytes, "a node")?;
                 Ok(Some(labels.iter().all(|l| record.has_label(l))))
             }
         }
+    }
+
+    /// The stored (encoded) record of node `id`, for reading single properties or labels
+    /// without decoding the rest (`record_property`, `record_has_labels`).
+    pub fn node_bytes(&self, id: NodeId) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.db.get(keys::node(id))?)
     }
 
     /// Nodes whose string `id` property equals `id` (an index lookup).
@@ -300,6 +319,15 @@ impl Store {
         self.db.scan_prefix([keys::NODE]).map(|item| {
             let (key, _) = item?;
             keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))
+        })
+    }
+
+    /// Every node with its stored (encoded) record, in id order, streamed: one sequential
+    /// pass, cheaper than a lookup per node when most nodes are wanted.
+    pub fn all_node_bytes(&self) -> impl Iterator<Item = Result<(NodeId, sled::IVec), StoreError>> + '_ {
+        self.db.scan_prefix([keys::NODE]).map(|item| {
+            let (key, value) = item?;
+            Ok((keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?, value))
         })
     }
 
@@ -399,6 +427,71 @@ fn record_labels(bytes: &[u8]) -> Option<impl Iterator<Item = &[u8]> + Clone + '
     }))
 }
 
+/// Steps over one encoded `Value` (serde enum: variant index, then its payload).
+fn skip_value(bytes: &mut &[u8]) -> Option<()> {
+    let skip = |bytes: &mut &[u8], n: usize| -> Option<()> {
+        *bytes = bytes.get(n..)?;
+        Some(())
+    };
+    match read_varint(bytes)? {
+        0 => Some(()),                       // Null
+        1 => skip(bytes, 1),                 // Bool
+        2 => read_varint(bytes).map(|_| ()), // Int (zigzag varint)
+        3 => skip(bytes, 8),                 // Float
+        4 => {
+            // Str
+            let len = usize::try_from(read_varint(bytes)?).ok()?;
+            skip(bytes, len)
+        }
+        5 => {
+            // List
+            for _ in 0..read_varint(bytes)? {
+                skip_value(bytes)?;
+            }
+            Some(())
+        }
+        6 => {
+            // Map
+            for _ in 0..read_varint(bytes)? {
+                let len = usize::try_from(read_varint(bytes)?).ok()?;
+                skip(bytes, len)?;
+                skip_value(bytes)?;
+            }
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+/// One property of an encoded `NodeRecord`, decoding only that value: `Some(None)` when
+/// the record has no such property, `None` when the bytes do not parse as expected.
+pub fn record_property(bytes: &[u8], key: &str) -> Option<Option<Value>> {
+    let mut rest = bytes;
+    for _ in 0..read_varint(&mut rest)? {
+        let len = usize::try_from(read_varint(&mut rest)?).ok()?;
+        rest = rest.get(len..)?;
+    }
+    for _ in 0..read_varint(&mut rest)? {
+        let len = usize::try_from(read_varint(&mut rest)?).ok()?;
+        let name = rest.get(..len)?;
+        rest = &rest[len..];
+        if name == key.as_bytes() {
+            return codec::decode::<Value>(rest, "a property").ok().map(Some);
+        }
+        // Keys are sorted (a BTreeMap): past `key`, it is not there.
+        if name > key.as_bytes() {
+            return Some(None);
+        }
+        skip_value(&mut rest)?;
+    }
+    Some(None)
+}
+
+/// Whether an encoded `NodeRecord` carries every label (`None` if it does not parse).
+pub fn record_has_labels(bytes: &[u8], labels: &[String]) -> Option<bool> {
+    record_labels(bytes).map(|stored| labels.iter().all(|l| stored.clone().any(|s| s == l.as_bytes())))
+}
+
 pub(crate) fn decode_adjacent(key: &[u8], value: &[u8]) -> Result<Adjacent, StoreError> {
     let (edge_type, edge) = keys::parse_adjacency(key).ok_or_else(|| corrupt_key(key))?;
     let other = keys::read_u64(value).ok_or_else(|| corrupt_key(key))?;
@@ -436,3 +529,45 @@ fn classify_open_error(err: sled::Error, path: &Path) -> StoreError {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = crate::model::Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<f64>().prop_map(Value::Float),
+            ".{0,300}".prop_map(Value::Str),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
+                proptest::collection::btree_map("[a-z]{0,4}", inner, 0..4).prop_map(Value::Map),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn single_properties_and_labels_read_like_the_decoded_record(
+            labels in proptest::collection::vec("[A-Za-z]{0,300}", 0..4),
+            props in proptest::collection::btree_map("[a-z]{0,3}", value(), 0..8),
+            probe in "[a-z]{0,3}",
+        ) {
+            let record = NodeRecord { labels: labels.clone(), props };
+            let bytes = codec::encode(&record).unwrap();
+            for key in record.props.keys().map(String::as_str).chain([probe.as_str()]) {
+                let got = record_property(&bytes, key).expect("parses");
+                let want = record.props.get(key).cloned();
+                // NaN never equals itself: compare encodings.
+                prop_assert_eq!(got.map(|v| codec::encode(&v).unwrap()), want.map(|v| codec::encode(&v).unwrap()));
+            }
+            prop_assert_eq!(record_has_labels(&bytes, &labels), Some(true));
+            let missing = vec!["NoSuchLabel-".to_string()];
+            prop_assert_eq!(record_has_labels(&bytes, &missing), Some(false));
+        }
+    }
+}
