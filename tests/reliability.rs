@@ -644,3 +644,36 @@ fn queries_during_a_first_ingest_in_the_same_process_see_whole_articles() {
     });
     assert!(queries > 1, "the ingest finished before a query could overlap it");
 }
+
+#[test]
+fn queries_during_a_reingest_in_the_same_process_see_whole_articles() {
+    use diplograph::ingest::Ingester;
+    use diplograph::ontology::Ontology;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let batch = generate(GenOptions { articles: 800, seed: 5, replacements: false });
+    let ingest = |store: &Store| {
+        let mut ingester = Ingester::new(store, Ontology::embedded(), None).expect("ingester");
+        ingester.ingest("batch", batch.as_bytes(), &|_| {}, &mut |_| {}).expect("ingest");
+        ingester.finish().expect("finish");
+    };
+    let store = Store::temporary().expect("store");
+    ingest(&store);
+    // Re-running the batch replaces every article: a query that straddled a commit would
+    // count an article's old and new reports together.
+    let expected = reports_per_article(&store);
+    let done = AtomicBool::new(false);
+    let mut queries = 0;
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            ingest(&store);
+            done.store(true, Ordering::SeqCst);
+        });
+        while !done.load(Ordering::SeqCst) {
+            for (article, reports) in reports_per_article(&store) {
+                assert_eq!(Some(&reports), expected.get(&article), "article {article} seen part-way");
+            }
+            queries += 1;
+        }
+    });
+    assert!(queries > 1, "the re-ingest finished before a query could overlap it");
+}

@@ -80,8 +80,9 @@ impl Prepared {
 
     /// Starts running: rows are produced as the iterator is pulled.
     pub fn execute<'a>(&'a self, store: &'a Store, params: &'a Params) -> Result<Rows<'a>, QueryError> {
+        let snapshot = store.read_snapshot();
         let inner = exec::execute(&self.plan, store, params, &self.options).map_err(|e| e.locate(&self.text))?;
-        Ok(Rows { inner, text: &self.text })
+        Ok(Rows { inner, text: &self.text, _snapshot: snapshot })
     }
 }
 
@@ -90,6 +91,9 @@ pub struct Rows<'a> {
     inner: exec::RowStream<'a>,
     /// The query text, to give errors their line and column.
     text: &'a str,
+    /// Held until the rows are dropped: no ingest batch lands mid-query, so the query sees
+    /// each article wholly or not at all.
+    _snapshot: std::sync::RwLockReadGuard<'a, ()>,
 }
 
 impl Iterator for Rows<'_> {

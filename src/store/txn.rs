@@ -86,6 +86,7 @@ impl<'s> WriteTxn<'s> {
                 None => batch.remove(key),
             }
         }
+        let _gate = self.store.write_gate();
         self.store.db.apply_batch(batch)?;
         Ok(())
     }
