@@ -232,10 +232,7 @@ const COUNTRY_ALIASES: &[(&str, &[&str])] = &[
     ("United Kingdom", &["UK", "Great Britain"]),
     ("Russia", &["Russian Federation"]),
     ("China", &["People's Republic of China"]),
-    (
-        "North Korea",
-        &["DPRK", "Democratic People's Republic of Korea"],
-    ),
+    ("North Korea", &["DPRK", "Democratic People's Republic of Korea"]),
     ("South Korea", &["Republic of Korea"]),
     ("Iran", &["Islamic Republic of Iran"]),
     ("United Arab Emirates", &["UAE"]),
@@ -249,10 +246,7 @@ const COUNTRY_ALIASES: &[(&str, &[&str])] = &[
     ("Netherlands", &["The Netherlands"]),
     ("Vietnam", &["Viet Nam"]),
     ("Republic of the Congo", &["Congo-Brazzaville"]),
-    (
-        "Democratic Republic of the Congo",
-        &["DR Congo", "Congo-Kinshasa"],
-    ),
+    ("Democratic Republic of the Congo", &["DR Congo", "Congo-Kinshasa"]),
 ];
 
 const CAPITAL_ALIASES: &[(&str, &[&str])] = &[
@@ -346,16 +340,8 @@ const OUTLETS: &[(&str, &str, &str)] = &[
     ("La Gazette des Nations", "gazettedesnations.example", "fr"),
     ("L'Écho du Monde", "echodumonde.example", "fr"),
     ("El Heraldo Global", "heraldoglobal.example", "es"),
-    (
-        "Diario de las Naciones",
-        "diariodelasnaciones.example",
-        "es",
-    ),
-    (
-        "La Crónica Internacional",
-        "cronicainternacional.example",
-        "es",
-    ),
+    ("Diario de las Naciones", "diariodelasnaciones.example", "es"),
+    ("La Crónica Internacional", "cronicainternacional.example", "es"),
     ("Warta Diplomasi", "wartadiplomasi.example", "id"),
     ("Harian Nusantara Global", "nusantaraglobal.example", "id"),
     ("Kabar Dunia", "kabardunia.example", "id"),
@@ -374,23 +360,22 @@ const OUTLETS: &[(&str, &str, &str)] = &[
 ];
 
 const GIVEN_A: &[&str] = &[
-    "A", "E", "I", "O", "Ma", "Na", "Ka", "Le", "Ri", "So", "Ta", "Vi", "Da", "Mi", "Lu", "Yo",
-    "Ze", "Ha", "Be", "No", "Se", "Ra", "Jo", "Fa", "Ke", "Tu", "Sa", "Ro", "Li", "Wa",
+    "A", "E", "I", "O", "Ma", "Na", "Ka", "Le", "Ri", "So", "Ta", "Vi", "Da", "Mi", "Lu", "Yo", "Ze", "Ha", "Be", "No",
+    "Se", "Ra", "Jo", "Fa", "Ke", "Tu", "Sa", "Ro", "Li", "Wa",
 ];
 const GIVEN_B: &[&str] = &[
-    "dra", "len", "mir", "ros", "tan", "lia", "ven", "rik", "mon", "sha", "dan", "nel", "ko", "ra",
-    "lo", "mi", "rin", "sef", "tin", "vid", "ya", "bel", "kem", "dou", "lan", "mé", "rén", "ló",
+    "dra", "len", "mir", "ros", "tan", "lia", "ven", "rik", "mon", "sha", "dan", "nel", "ko", "ra", "lo", "mi", "rin",
+    "sef", "tin", "vid", "ya", "bel", "kem", "dou", "lan", "mé", "rén", "ló",
 ];
 const FAMILY_A: &[&str] = &[
-    "Ko", "Ba", "Ta", "Mu", "Sa", "Ne", "Ri", "Do", "Ha", "Va", "Le", "Zu", "Pe", "Ge", "Fo", "Ka",
-    "Lo", "Me", "Ni", "Ra", "Se", "To", "Bo", "Cha", "Dra", "Kri", "Ste", "Vo", "Yu", "Ze",
+    "Ko", "Ba", "Ta", "Mu", "Sa", "Ne", "Ri", "Do", "Ha", "Va", "Le", "Zu", "Pe", "Ge", "Fo", "Ka", "Lo", "Me", "Ni",
+    "Ra", "Se", "To", "Bo", "Cha", "Dra", "Kri", "Ste", "Vo", "Yu", "Ze",
 ];
-const FAMILY_B: &[&str] = &[
-    "ve", "ra", "li", "mo", "na", "ta", "ro", "de", "ki", "sa", "lu", "ne", "go", "ba", "ri", "",
-];
+const FAMILY_B: &[&str] =
+    &["ve", "ra", "li", "mo", "na", "ta", "ro", "de", "ki", "sa", "lu", "ne", "go", "ba", "ri", ""];
 const FAMILY_C: &[&str] = &[
-    "nu", "vic", "son", "ra", "ko", "lli", "das", "nen", "ov", "ez", "ani", "ura", "ski", "ga",
-    "ndo", "beri", "shi", "wa", "ton", "ssa", "vić", "ñez", "ça", "rö", "lé",
+    "nu", "vic", "son", "ra", "ko", "lli", "das", "nen", "ov", "ez", "ani", "ura", "ski", "ga", "ndo", "beri", "shi",
+    "wa", "ton", "ssa", "vić", "ñez", "ça", "rö", "lé",
 ];
 
 const MONTHS: [&str; 12] = [
@@ -573,9 +558,7 @@ fn nfd(s: &str) -> String {
 }
 
 fn strip_accents(s: &str) -> String {
-    s.chars()
-        .map(|ch| decompose(ch).map_or(ch, |(b, _)| b))
-        .collect()
+    s.chars().map(|ch| decompose(ch).map_or(ch, |(b, _)| b)).collect()
 }
 
 fn hyphen_variant(s: &str) -> String {
@@ -640,33 +623,16 @@ impl World {
     fn build() -> World {
         let mut taken: HashSet<String> = HashSet::new();
         let claim = |name: &str, taken: &mut HashSet<String>| {
-            assert!(
-                taken.insert(norm_key(name)),
-                "world data: name or alias {name:?} is not unique"
-            );
+            assert!(taken.insert(norm_key(name)), "world data: name or alias {name:?} is not unique");
         };
         let mut countries = Vec::with_capacity(COUNTRIES.len());
         for &(name, capital, _) in COUNTRIES {
-            let aliases = COUNTRY_ALIASES
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or(&[][..], |(_, a)| *a);
-            let capital_aliases = CAPITAL_ALIASES
-                .iter()
-                .find(|(n, _)| *n == capital)
-                .map_or(&[][..], |(_, a)| *a);
+            let aliases = COUNTRY_ALIASES.iter().find(|(n, _)| *n == name).map_or(&[][..], |(_, a)| *a);
+            let capital_aliases = CAPITAL_ALIASES.iter().find(|(n, _)| *n == capital).map_or(&[][..], |(_, a)| *a);
             claim(name, &mut taken);
             claim(capital, &mut taken);
-            aliases
-                .iter()
-                .chain(capital_aliases)
-                .for_each(|a| claim(a, &mut taken));
-            countries.push(Country {
-                name,
-                capital,
-                aliases,
-                capital_aliases,
-            });
+            aliases.iter().chain(capital_aliases).for_each(|a| claim(a, &mut taken));
+            countries.push(Country { name, capital, aliases, capital_aliases });
         }
         ITEMS.iter().for_each(|i| claim(i, &mut taken));
 
@@ -702,12 +668,7 @@ impl World {
                     if ascii != name && taken.insert(norm_key(&ascii)) {
                         aliases.push(ascii);
                     }
-                    persons.push(Person {
-                        name,
-                        country: ci as u16,
-                        title,
-                        aliases,
-                    });
+                    persons.push(Person { name, country: ci as u16, title, aliases });
                     break;
                 }
             }
@@ -724,12 +685,7 @@ impl World {
             let j = rng.gen_range(0..=i);
             rank_to_person.swap(i, j);
         }
-        World {
-            countries,
-            persons,
-            zipf_cdf,
-            rank_to_person,
-        }
+        World { countries, persons, zipf_cdf, rank_to_person }
     }
 
     fn name(&self, e: Ent) -> &str {
@@ -788,11 +744,7 @@ impl World {
 
 fn person_name(rng: &mut Pcg64Mcg) -> String {
     let given = |rng: &mut Pcg64Mcg| {
-        format!(
-            "{}{}",
-            GIVEN_A[rng.gen_range(0..GIVEN_A.len())],
-            GIVEN_B[rng.gen_range(0..GIVEN_B.len())]
-        )
+        format!("{}{}", GIVEN_A[rng.gen_range(0..GIVEN_A.len())], GIVEN_B[rng.gen_range(0..GIVEN_B.len())])
     };
     let g1 = given(rng);
     let given_part = match rng.gen_range(0..100) {
@@ -1041,11 +993,7 @@ impl Gen {
     fn zipf_person(&mut self) -> u16 {
         let total = *self.world.zipf_cdf.last().unwrap_or(&1.0);
         let u = self.rng.gen::<f64>() * total;
-        let rank = self
-            .world
-            .zipf_cdf
-            .partition_point(|&c| c <= u)
-            .min(self.world.zipf_cdf.len() - 1);
+        let rank = self.world.zipf_cdf.partition_point(|&c| c <= u).min(self.world.zipf_cdf.len() - 1);
         self.world.rank_to_person[rank]
     }
 
@@ -1055,11 +1003,8 @@ impl Gen {
         let mut tries = 0;
         while out.len() < n {
             tries += 1;
-            let p = if tries < 200 {
-                self.zipf_person()
-            } else {
-                self.rng.gen_range(0..self.world.persons.len() as u16)
-            };
+            let p =
+                if tries < 200 { self.zipf_person() } else { self.rng.gen_range(0..self.world.persons.len() as u16) };
             let c = self.world.country_of(p);
             if out.iter().all(|&q| self.world.country_of(q) != c) {
                 out.push(p);
@@ -1094,10 +1039,7 @@ impl Gen {
             85..=96 => Prec::Month,
             _ => Prec::Year,
         };
-        EvDate {
-            day: (p - lag).max(START_DAY),
-            prec,
-        }
+        EvDate { day: (p - lag).max(START_DAY), prec }
     }
 
     /// A date 1–4 months ahead of `p` (month precision, or a full date), within 2025.
@@ -1107,10 +1049,7 @@ impl Gen {
         let months = y * 12 + (m as i32 - 1) + ahead;
         let (fy, fm) = (months / 12, (months % 12) as u32 + 1);
         let day = days_from_civil(fy, fm, self.rng.gen_range(1..=28));
-        (day <= END_DAY).then_some(EvDate {
-            day,
-            prec: if month_prec { Prec::Month } else { Prec::Day },
-        })
+        (day <= END_DAY).then_some(EvDate { day, prec: if month_prec { Prec::Month } else { Prec::Day } })
     }
 
     fn new_event(&mut self, p: i32) -> Event {
@@ -1205,11 +1144,7 @@ impl Gen {
                 let vc = self.world.country_of(visitor);
                 let dc = self.other_country(vc);
                 ev.actors = vec![visitor];
-                ev.dest = Some(if self.chance(0.6) {
-                    Ent::Place(dc)
-                } else {
-                    Ent::Country(dc)
-                });
+                ev.dest = Some(if self.chance(0.6) { Ent::Place(dc) } else { Ent::Country(dc) });
                 if self.chance(0.5) {
                     ev.host = Some(self.world.leader_of(dc));
                 }
@@ -1217,11 +1152,7 @@ impl Gen {
                     ev.place = Some(dc);
                 }
                 let roll = self.rng.gen_range(0..100);
-                let future = if roll >= 80 {
-                    self.future_date(p, !(92..96).contains(&roll))
-                } else {
-                    None
-                };
+                let future = if roll >= 80 { self.future_date(p, !(92..96).contains(&roll)) } else { None };
                 match future {
                     Some(d) => {
                         ev.status = if roll >= 96 { "cancelled" } else { "planned" };
@@ -1278,10 +1209,7 @@ impl Gen {
             dest: Some(pd.dest),
             host: pd.host,
             place: None,
-            date: Some(EvDate {
-                day: pd.month_day,
-                prec: if occurred { Prec::Day } else { Prec::Month },
-            }),
+            date: Some(EvDate { day: pd.month_day, prec: if occurred { Prec::Day } else { Prec::Month } }),
             status: if occurred { "occurred" } else { "cancelled" },
             future: false,
             used: 0,
@@ -1332,9 +1260,7 @@ impl Gen {
         let c = self.world.country_of(who);
         let cname = self.world.countries[c as usize].name;
         Some(match self.rng.gen_range(0..9) {
-            0 | 1 => self.world.persons[self.world.foreign_minister_of(c) as usize]
-                .name
-                .clone(),
+            0 | 1 => self.world.persons[self.world.foreign_minister_of(c) as usize].name.clone(),
             2 => format!("{cname} Ministry of Foreign Affairs"),
             3 => "a government spokesperson".to_string(),
             4 => "state media".to_string(),
@@ -1363,10 +1289,7 @@ impl Gen {
             }
         }
         let start = self.rng.gen_range(0..n);
-        (0..n)
-            .map(|k| (start + k) % n)
-            .find(|&v| unused(v))
-            .unwrap_or(start)
+        (0..n).map(|k| (start + k) % n).find(|&v| unused(v)).unwrap_or(start)
     }
 
     fn evidence(&self, ev: &Event, variant: u32) -> String {
@@ -1382,10 +1305,7 @@ impl Gen {
         // The first alias of a person is "<Title> <Name>".
         let titled = |i: u16| w.persons[i as usize].aliases[0].as_str();
         let date = spoken(ev.date);
-        let place = ev
-            .place
-            .map(|c| format!(" in {}", w.countries[c as usize].capital))
-            .unwrap_or_default();
+        let place = ev.place.map(|c| format!(" in {}", w.countries[c as usize].capital)).unwrap_or_default();
         let dest = ev.dest.map(|d| w.name(d).to_string()).unwrap_or_default();
         match ev.kind {
             Kind::Meeting => {
@@ -1401,9 +1321,9 @@ impl Gen {
                         "\"We had a productive conversation,\" {} said after meeting {others}{place}{date}.",
                         names[0]
                     ),
-                    ("occurred", 3) => format!(
-                        "{list} sat down together{place}{date} to discuss trade and regional security."
-                    ),
+                    ("occurred", 3) => {
+                        format!("{list} sat down together{place}{date} to discuss trade and regional security.")
+                    }
                     ("occurred", _) => {
                         format!("{list} shook hands{place}{date} before closed-door talks.")
                     }
@@ -1417,11 +1337,7 @@ impl Gen {
             }
             Kind::Gift => {
                 let (g, r) = (pn(ev.actors[0]), pn(ev.actors[1]));
-                let items: Vec<String> = ev
-                    .items
-                    .iter()
-                    .map(|&i| with_article(ITEMS[i as usize]))
-                    .collect();
+                let items: Vec<String> = ev.items.iter().map(|&i| with_article(ITEMS[i as usize])).collect();
                 let items = join_list(&items);
                 match (ev.status, t) {
                     ("occurred", 0) => format!("{g} presented {r} with {items}{place}{date}."),
@@ -1431,39 +1347,30 @@ impl Gen {
                     ("occurred", 2) => {
                         format!("{g} handed over {items} to {r} as a gesture of friendship{date}.")
                     }
-                    ("occurred", 3) => format!(
-                        "{r} was given {items} by {g}{place}{date}, the protocol office said."
-                    ),
-                    ("occurred", _) => format!(
-                        "The exchange of gifts{place}{date} included {items} from {g} to {r}."
-                    ),
+                    ("occurred", 3) => format!("{r} was given {items} by {g}{place}{date}, the protocol office said."),
+                    ("occurred", _) => format!("The exchange of gifts{place}{date} included {items} from {g} to {r}."),
                     (_, 0) => format!("{g} is expected to present {r} with {items}{date}."),
                     _ => format!("{items} will be offered by {g} to {r}{place}{date}."),
                 }
             }
             Kind::Visit => {
                 let v = pn(ev.actors[0]);
-                let host = ev
-                    .host
-                    .map(|h| format!(", hosted by {}", titled(h)))
-                    .unwrap_or_default();
+                let host = ev.host.map(|h| format!(", hosted by {}", titled(h))).unwrap_or_default();
                 match (ev.status, t) {
                     ("occurred", 0) => {
                         format!("{v} arrived in {dest}{date} for an official visit{host}.")
                     }
-                    ("occurred", 1) => format!(
-                        "{v} landed in {dest}{date}, where a guard of honour welcomed the delegation{host}."
-                    ),
-                    ("occurred", 2) => format!(
-                        "During the visit to {dest}{date}, {v} laid a wreath at the national memorial."
-                    ),
+                    ("occurred", 1) => {
+                        format!("{v} landed in {dest}{date}, where a guard of honour welcomed the delegation{host}.")
+                    }
+                    ("occurred", 2) => {
+                        format!("During the visit to {dest}{date}, {v} laid a wreath at the national memorial.")
+                    }
                     ("occurred", 3) => {
                         format!("{v}'s trip to {dest}{date} was the first at this level in years.")
                     }
                     ("occurred", _) => format!("{v} paid a state visit to {dest}{date}{host}."),
-                    ("planned", 0) => format!(
-                        "{v} will travel to {dest}{date}, the foreign ministry announced."
-                    ),
+                    ("planned", 0) => format!("{v} will travel to {dest}{date}, the foreign ministry announced."),
                     ("planned", _) => format!("A visit by {v} to {dest} is planned{date}."),
                     (_, 0) => format!("{v} called off the trip to {dest}{date}."),
                     _ => format!("The visit of {v} to {dest}{date} was postponed indefinitely."),
@@ -1471,20 +1378,14 @@ impl Gen {
             }
             Kind::Invitation => {
                 let (i, e) = (pn(ev.actors[0]), pn(ev.actors[1]));
-                let to = if dest.is_empty() {
-                    String::new()
-                } else {
-                    format!(" to {dest}")
-                };
+                let to = if dest.is_empty() { String::new() } else { format!(" to {dest}") };
                 match (ev.status, t) {
                     ("extended", 0) => format!("{i} invited {e}{to}{date}."),
                     ("extended", _) => {
                         format!("{e} has received an invitation from {i}{to}{date}.")
                     }
                     ("accepted", 0) => format!("{e} accepted an invitation from {i}{to}{date}."),
-                    ("accepted", _) => format!(
-                        "{e} said{date} that the invitation{to} from {i} was gladly accepted."
-                    ),
+                    ("accepted", _) => format!("{e} said{date} that the invitation{to} from {i} was gladly accepted."),
                     (_, 0) => format!("{e} declined an invitation from {i}{to}{date}."),
                     _ => format!("The invitation{to} from {i} was turned down by {e}{date}."),
                 }
@@ -1494,10 +1395,7 @@ impl Gen {
 
     /// Renders one event as a fact of `rec`.
     fn render(&mut self, rec: &mut Rec, ev: &Event, variant: u32) -> FactOut {
-        let mut f = FactOut {
-            kind: ev.kind.name(),
-            ..FactOut::default()
-        };
+        let mut f = FactOut { kind: ev.kind.name(), ..FactOut::default() };
         match ev.kind {
             Kind::Meeting => {
                 let mut order = ev.actors.clone();
@@ -1505,10 +1403,7 @@ impl Gen {
                     let j = self.rng.gen_range(0..=i);
                     order.swap(i, j);
                 }
-                let names = order
-                    .iter()
-                    .map(|&a| self.mention(rec, Ent::Person(a)))
-                    .collect();
+                let names = order.iter().map(|&a| self.mention(rec, Ent::Person(a))).collect();
                 f.participants = Some(names);
             }
             Kind::Gift => {
@@ -1518,10 +1413,7 @@ impl Gen {
                 if order.len() > 1 && self.chance(0.5) {
                     order.reverse();
                 }
-                let items = order
-                    .iter()
-                    .map(|&i| self.mention(rec, Ent::Item(i)))
-                    .collect();
+                let items = order.iter().map(|&i| self.mention(rec, Ent::Item(i))).collect();
                 f.items = Some(items);
             }
             Kind::Visit => {
@@ -1543,11 +1435,7 @@ impl Gen {
         }
         f.date = ev.date.map(|d| d.text());
         // An omitted status means the type's default: same event either way.
-        f.status = if ev.status != ev.kind.default_status() || self.chance(0.6) {
-            Some(ev.status)
-        } else {
-            None
-        };
+        f.status = if ev.status != ev.kind.default_status() || self.chance(0.6) { Some(ev.status) } else { None };
         f.evidence = self.evidence(ev, variant);
         f.according_to = self.according_to(ev);
         if self.chance(0.3) {
@@ -1559,11 +1447,7 @@ impl Gen {
     fn title(&self, ev: &Event, lang: &str) -> String {
         let w = &self.world;
         let a = w.persons[ev.actors[0] as usize].name.as_str();
-        let b = ev
-            .actors
-            .get(1)
-            .map(|&i| w.persons[i as usize].name.as_str())
-            .unwrap_or("");
+        let b = ev.actors.get(1).map(|&i| w.persons[i as usize].name.as_str()).unwrap_or("");
         let x = match ev.kind {
             Kind::Gift => ITEMS[ev.items[0] as usize],
             _ => ev.dest.map(|d| w.name(d)).unwrap_or(""),
@@ -1698,20 +1582,13 @@ impl Gen {
         let record = RecordOut {
             article: ArticleOut {
                 id: format!("gen-{}-{n:08}", self.seed),
-                url: format!(
-                    "https://{domain}/{y:04}/{m:02}/{d:02}/{}-{n:08}",
-                    events[0].kind.name()
-                ),
+                url: format!("https://{domain}/{y:04}/{m:02}/{d:02}/{}-{n:08}", events[0].kind.name()),
                 outlet,
                 published: ymd(p),
                 language: lang,
                 title,
             },
-            entities: rec
-                .ents
-                .iter()
-                .map(|(e, r)| self.entity_out(*e, r))
-                .collect(),
+            entities: rec.ents.iter().map(|(e, r)| self.entity_out(*e, r)).collect(),
             facts,
         };
         serde_json::to_writer(&mut *out, &record)?;
@@ -1800,13 +1677,9 @@ fn parse_args() -> Result<Option<(u64, u64)>, String> {
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
             "--articles" | "--seed" => {
-                let value = inline
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{flag} needs a value"))?;
-                let v: u64 = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{flag}: not a non-negative integer: {value:?}"))?;
+                let value = inline.or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"))?;
+                let v: u64 =
+                    value.trim().parse().map_err(|_| format!("{flag}: not a non-negative integer: {value:?}"))?;
                 if flag == "--articles" {
                     articles = v;
                 } else {
@@ -1834,9 +1707,7 @@ fn main() -> ExitCode {
     let mut gen = Gen::new(seed, articles.max(1));
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let result = (0..articles)
-        .try_for_each(|n| gen.article(n, &mut out))
-        .and_then(|()| out.flush());
+    let result = (0..articles).try_for_each(|n| gen.article(n, &mut out)).and_then(|()| out.flush());
     match result {
         Ok(()) => {
             let s = &gen.stats;

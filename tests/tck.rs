@@ -53,10 +53,7 @@ fn opencypher_tck() {
         println!("TCK: no feature files at {FEATURES_DIR}; nothing to run (the TCK lives in ../shared/tck).");
         return;
     }
-    let filter = std::env::var("TCK_FILTER")
-        .ok()
-        .filter(|f| !f.is_empty())
-        .map(|f| f.to_lowercase());
+    let filter = std::env::var("TCK_FILTER").ok().filter(|f| !f.is_empty()).map(|f| f.to_lowercase());
     let verbose = env_flag("TCK_VERBOSE");
 
     let mut report = Report::default();
@@ -80,11 +77,7 @@ fn opencypher_tck() {
 
     if filter.is_some() {
         println!("TCK_FILTER is set: the baseline is not checked.");
-        assert!(
-            report.panics().is_empty(),
-            "{} scenarios panicked (listed above)",
-            report.panics().len()
-        );
+        assert!(report.panics().is_empty(), "{} scenarios panicked (listed above)", report.panics().len());
         return;
     }
     if env_flag("TCK_WRITE_BASELINE") {
@@ -97,15 +90,8 @@ fn opencypher_tck() {
         println!("REGRESSION: {line}");
     }
     let panics = report.panics();
-    assert!(
-        panics.is_empty(),
-        "{} TCK scenarios panicked; the engine must never panic (listed above)",
-        panics.len()
-    );
-    assert!(
-        regressions.is_empty(),
-        "TCK passed counts fell below tests/tck/baseline.txt (listed above)"
-    );
+    assert!(panics.is_empty(), "{} TCK scenarios panicked; the engine must never panic (listed above)", panics.len());
+    assert!(regressions.is_empty(), "TCK passed counts fell below tests/tck/baseline.txt (listed above)");
 }
 
 fn outcome_of(job: &Job, verdict: Verdict, elapsed: Duration) -> Outcome {
@@ -133,10 +119,7 @@ fn collect_jobs(features: &Path, filter: Option<&str>, report: &mut Report) -> V
     for path in files {
         let relative = path.strip_prefix(features).unwrap_or(&path);
         let file = relative.to_string_lossy().replace('\\', "/");
-        let folder = relative
-            .parent()
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
+        let folder = relative.parent().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) => {
@@ -170,11 +153,7 @@ fn collect_jobs(features: &Path, filter: Option<&str>, report: &mut Report) -> V
                 });
                 continue;
             }
-            jobs.push(Job {
-                folder: folder.clone(),
-                file: file.clone(),
-                scenario,
-            });
+            jobs.push(Job { folder: folder.clone(), file: file.clone(), scenario });
         }
     }
     jobs
@@ -198,12 +177,9 @@ fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// past `HANG_LIMIT` (the engine's own timeout should end every query long before).
 fn run_jobs(jobs: &[Job], base: &Report, started: Instant) -> Vec<(Verdict, Duration)> {
     runner::install_panic_hook();
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 8);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(Verdict, Duration)>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<(Verdict, Duration)>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     let running: Mutex<Vec<Option<(usize, Instant)>>> = Mutex::new(vec![None; workers]);
     let done = AtomicUsize::new(0);
     let graphs = Path::new(GRAPHS_DIR);
@@ -246,10 +222,7 @@ fn run_jobs(jobs: &[Job], base: &Report, started: Instant) -> Vec<(Verdict, Dura
                     }
                 }
                 let mut partial = base.clone();
-                for (job, result) in jobs
-                    .iter()
-                    .zip(results.lock().expect("results lock").iter())
-                {
+                for (job, result) in jobs.iter().zip(results.lock().expect("results lock").iter()) {
                     if let Some((verdict, elapsed)) = result {
                         partial.record(outcome_of(job, verdict.clone(), *elapsed));
                     }
@@ -260,10 +233,5 @@ fn run_jobs(jobs: &[Job], base: &Report, started: Instant) -> Vec<(Verdict, Dura
             }
         }
     });
-    results
-        .into_inner()
-        .expect("results lock")
-        .into_iter()
-        .map(|r| r.expect("every job ran"))
-        .collect()
+    results.into_inner().expect("results lock").into_iter().map(|r| r.expect("every job ran")).collect()
 }

@@ -76,8 +76,11 @@ pub fn query(store: &Store, args: QueryArgs) -> Result<u8, Failure> {
         }
     };
     let params = parse_params(&args.params)?;
-    let options =
-        QueryOptions { use_indexes: !args.no_index, timeout: timeout(args.timeout)?, max_rows: Some(args.max_rows.unwrap_or_else(default_max_rows)) };
+    let options = QueryOptions {
+        use_indexes: !args.no_index,
+        timeout: timeout(args.timeout)?,
+        max_rows: Some(args.max_rows.unwrap_or_else(default_max_rows)),
+    };
     run_query(store, &text, &params, &options, args.format, args.explain, args.timing)
 }
 
@@ -194,7 +197,8 @@ pub fn shell(store: &Store, args: ShellArgs) -> Result<u8, Failure> {
     }
     let mut format = args.format;
     let mut params = Params::new();
-    let options = QueryOptions { use_indexes: true, timeout: timeout(args.timeout)?, max_rows: Some(default_max_rows()) };
+    let options =
+        QueryOptions { use_indexes: true, timeout: timeout(args.timeout)?, max_rows: Some(default_max_rows()) };
     eprintln!("diplograph shell on {} — :help for help, Ctrl-D to leave", store.path().display());
     let mut buffer = String::new();
     loop {

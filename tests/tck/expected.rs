@@ -44,10 +44,7 @@ pub struct PathShape {
 
 /// Parses one cell of a result or parameter table.
 pub fn parse_value(text: &str) -> Result<Expected, String> {
-    let mut reader = Reader {
-        chars: text.chars().collect(),
-        pos: 0,
-    };
+    let mut reader = Reader { chars: text.chars().collect(), pos: 0 };
     let value = reader.value()?;
     reader.skip_ws();
     if reader.pos != reader.chars.len() {
@@ -73,9 +70,7 @@ impl Reader {
     }
 
     fn rest_starts_with(&self, word: &str) -> bool {
-        (self.pos..)
-            .zip(word.chars())
-            .all(|(i, c)| self.chars.get(i) == Some(&c))
+        (self.pos..).zip(word.chars()).all(|(i, c)| self.chars.get(i) == Some(&c))
     }
 
     fn expect(&mut self, c: char) -> Result<(), String> {
@@ -84,11 +79,7 @@ impl Reader {
             self.pos += 1;
             Ok(())
         } else {
-            Err(format!(
-                "expected `{c}` at position {}, found {:?}",
-                self.pos,
-                self.peek()
-            ))
+            Err(format!("expected `{c}` at position {}, found {:?}", self.pos, self.peek()))
         }
     }
 
@@ -139,18 +130,12 @@ impl Reader {
             }
         }
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'))
-        {
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.')) {
             self.pos += 1;
         }
         let text: String = self.chars[start..self.pos].iter().collect();
         if text.is_empty() {
-            return Err(format!(
-                "cannot read a value at `{}`",
-                self.chars[start..].iter().collect::<String>()
-            ));
+            return Err(format!("cannot read a value at `{}`", self.chars[start..].iter().collect::<String>()));
         }
         number(&text)
     }
@@ -183,8 +168,7 @@ impl Reader {
                 'f' => out.push('\u{c}'),
                 'u' => {
                     let hex: String = self.chars.iter().skip(self.pos).take(4).collect();
-                    let code = u32::from_str_radix(&hex, 16)
-                        .map_err(|_| format!("bad \\u escape `{hex}`"))?;
+                    let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("bad \\u escape `{hex}`"))?;
                     out.push(char::from_u32(code).ok_or("bad \\u escape")?);
                     self.pos += 4;
                 }
@@ -310,10 +294,7 @@ impl Reader {
         }
         let props = self.props()?;
         self.expect(']')?;
-        Ok(RelShape {
-            rel_type: types.remove(0),
-            props,
-        })
+        Ok(RelShape { rel_type: types.remove(0), props })
     }
 
     fn path(&mut self) -> Result<PathShape, String> {
@@ -346,13 +327,9 @@ impl Reader {
 }
 
 fn number(text: &str) -> Result<Expected, String> {
-    let is_float =
-        text.contains(['.', 'e', 'E']) && !text.starts_with("0x") && !text.starts_with("-0x");
+    let is_float = text.contains(['.', 'e', 'E']) && !text.starts_with("0x") && !text.starts_with("-0x");
     if is_float {
-        return text
-            .parse::<f64>()
-            .map(Expected::Float)
-            .map_err(|_| format!("not a number: `{text}`"));
+        return text.parse::<f64>().map(Expected::Float).map_err(|_| format!("not a number: `{text}`"));
     }
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -367,9 +344,7 @@ fn number(text: &str) -> Result<Expected, String> {
     };
     let magnitude = parsed.map_err(|_| format!("not a number: `{text}`"))?;
     let value = if negative { -magnitude } else { magnitude };
-    i64::try_from(value)
-        .map(Expected::Int)
-        .map_err(|_| format!("integer out of range: `{text}`"))
+    i64::try_from(value).map(Expected::Int).map_err(|_| format!("integer out of range: `{text}`"))
 }
 
 impl Expected {
@@ -381,17 +356,10 @@ impl Expected {
             Expected::Int(i) => Value::Int(*i),
             Expected::Float(f) => Value::Float(*f),
             Expected::Str(s) => Value::Str(s.clone()),
-            Expected::List(items) => Value::List(
-                items
-                    .iter()
-                    .map(Expected::to_value)
-                    .collect::<Result<_, _>>()?,
-            ),
-            Expected::Map(map) => Value::Map(
-                map.iter()
-                    .map(|(k, v)| Ok((k.clone(), v.to_value()?)))
-                    .collect::<Result<_, String>>()?,
-            ),
+            Expected::List(items) => Value::List(items.iter().map(Expected::to_value).collect::<Result<_, _>>()?),
+            Expected::Map(map) => {
+                Value::Map(map.iter().map(|(k, v)| Ok((k.clone(), v.to_value()?))).collect::<Result<_, String>>()?)
+            }
             Expected::Node(_) | Expected::Rel(_) | Expected::Path(_) => {
                 return Err("a graph element cannot be a parameter".into())
             }
@@ -417,10 +385,7 @@ pub fn matches(expected: &Expected, got: &QValue, lists: ListOrder) -> bool {
         (Expected::Str(a), QValue::Str(b)) => a == b,
         (Expected::List(xs), QValue::List(ys)) => lists_match(xs, ys, lists),
         (Expected::Map(xs), QValue::Map(ys)) => {
-            xs.len() == ys.len()
-                && xs
-                    .iter()
-                    .all(|(k, x)| ys.get(k).is_some_and(|y| matches(x, y, lists)))
+            xs.len() == ys.len() && xs.iter().all(|(k, x)| ys.get(k).is_some_and(|y| matches(x, y, lists)))
         }
         (Expected::Node(shape), QValue::Node(node)) => node_matches(shape, node, lists),
         (Expected::Rel(shape), QValue::Relationship(rel)) => rel_matches(shape, rel, lists),
@@ -431,22 +396,18 @@ pub fn matches(expected: &Expected, got: &QValue, lists: ListOrder) -> bool {
             if !node_matches(&shape.start, &path.nodes[0], lists) {
                 return false;
             }
-            shape
-                .steps
-                .iter()
-                .enumerate()
-                .all(|(i, (rel_shape, forward, node_shape))| {
-                    let rel = &path.rels[i];
-                    let (from, to) = (path.nodes[i].id, path.nodes[i + 1].id);
-                    let direction_ok = if *forward {
-                        rel.record.src == from && rel.record.dst == to
-                    } else {
-                        rel.record.src == to && rel.record.dst == from
-                    };
-                    direction_ok
-                        && rel_matches(rel_shape, rel, lists)
-                        && node_matches(node_shape, &path.nodes[i + 1], lists)
-                })
+            shape.steps.iter().enumerate().all(|(i, (rel_shape, forward, node_shape))| {
+                let rel = &path.rels[i];
+                let (from, to) = (path.nodes[i].id, path.nodes[i + 1].id);
+                let direction_ok = if *forward {
+                    rel.record.src == from && rel.record.dst == to
+                } else {
+                    rel.record.src == to && rel.record.dst == from
+                };
+                direction_ok
+                    && rel_matches(rel_shape, rel, lists)
+                    && node_matches(node_shape, &path.nodes[i + 1], lists)
+            })
         }
         _ => false,
     }
@@ -468,15 +429,13 @@ pub fn multiset_match<E, G>(expected: &[E], got: &[G], pair: impl Fn(&E, &G) -> 
         return false;
     }
     let mut used = vec![false; got.len()];
-    expected.iter().all(
-        |x| match (0..got.len()).find(|&j| !used[j] && pair(x, &got[j])) {
-            Some(j) => {
-                used[j] = true;
-                true
-            }
-            None => false,
-        },
-    )
+    expected.iter().all(|x| match (0..got.len()).find(|&j| !used[j] && pair(x, &got[j])) {
+        Some(j) => {
+            used[j] = true;
+            true
+        }
+        None => false,
+    })
 }
 
 fn floats_match(a: f64, b: f64) -> bool {
@@ -489,17 +448,9 @@ fn floats_match(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
 }
 
-fn props_match(
-    shape: &BTreeMap<String, Expected>,
-    props: &BTreeMap<String, Value>,
-    lists: ListOrder,
-) -> bool {
+fn props_match(shape: &BTreeMap<String, Expected>, props: &BTreeMap<String, Value>, lists: ListOrder) -> bool {
     shape.len() == props.len()
-        && shape.iter().all(|(k, x)| {
-            props
-                .get(k)
-                .is_some_and(|v| matches(x, &QValue::from(v), lists))
-        })
+        && shape.iter().all(|(k, x)| props.get(k).is_some_and(|v| matches(x, &QValue::from(v), lists)))
 }
 
 fn node_matches(shape: &NodeShape, node: &NodeValue, lists: ListOrder) -> bool {
@@ -608,15 +559,11 @@ mod tests {
             assert_eq!(parse_value(text).unwrap(), want, "{text}");
         }
         let path = parse_value("<(:A {name: 'a'})-[:T]->(:B)<-[:U {w: 1}]-()>").unwrap();
-        let Expected::Path(path) = path else {
-            panic!("not a path")
-        };
+        let Expected::Path(path) = path else { panic!("not a path") };
         assert_eq!(path.steps.len(), 2);
         assert!(path.steps[0].1 && !path.steps[1].1);
         assert_eq!(
-            parse_value("[[:T], {k: [1, 2.0]}, (:L1:L2)]")
-                .unwrap()
-                .to_string(),
+            parse_value("[[:T], {k: [1, 2.0]}, (:L1:L2)]").unwrap().to_string(),
             "[[:T], {k: [1, 2.0]}, (:L1:L2)]"
         );
         assert!(matches!(parse_value("NaN").unwrap(), Expected::Float(x) if x.is_nan()));
@@ -625,30 +572,15 @@ mod tests {
     fn node(id: u64, labels: &[&str], props: &[(&str, Value)]) -> NodeValue {
         let record = diplograph::model::NodeRecord {
             labels: labels.iter().map(|l| l.to_string()).collect(),
-            props: props
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+            props: props.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         };
-        NodeValue {
-            id,
-            record: std::sync::Arc::new(record),
-        }
+        NodeValue { id, record: std::sync::Arc::new(record) }
     }
 
     fn rel(id: u64, src: u64, dst: u64, rel_type: &str) -> RelValue {
-        let record = diplograph::model::EdgeRecord {
-            edge_type: rel_type.to_string(),
-            src,
-            dst,
-            props: BTreeMap::new(),
-        };
-        RelValue {
-            id,
-            record: std::sync::Arc::new(record),
-            start_key: None,
-            end_key: None,
-        }
+        let record =
+            diplograph::model::EdgeRecord { edge_type: rel_type.to_string(), src, dst, props: BTreeMap::new() };
+        RelValue { id, record: std::sync::Arc::new(record), start_key: None, end_key: None }
     }
 
     fn check(expected: &str, got: &QValue) -> bool {
@@ -691,10 +623,6 @@ mod tests {
     fn lists_keep_order_unless_told_otherwise() {
         let list = QValue::List(vec![QValue::Int(2), QValue::Int(1)]);
         assert!(!check("[1, 2]", &list));
-        assert!(matches(
-            &parse_value("[1, 2]").unwrap(),
-            &list,
-            ListOrder::Ignored
-        ));
+        assert!(matches(&parse_value("[1, 2]").unwrap(), &list, ListOrder::Ignored));
     }
 }

@@ -125,16 +125,11 @@ pub fn parse_feature(text: &str) -> Result<Feature, GherkinError> {
                     draft.examples.last_mut().expect("examples block").push(row);
                 }
                 Section::Scenario(draft) => {
-                    let step = draft
-                        .steps
-                        .last_mut()
-                        .ok_or_else(|| error(line_no, "a table row before any step"))?;
+                    let step = draft.steps.last_mut().ok_or_else(|| error(line_no, "a table row before any step"))?;
                     step.table.get_or_insert_with(Vec::new).push(row);
                 }
                 Section::Background => {
-                    let step = background
-                        .last_mut()
-                        .ok_or_else(|| error(line_no, "a table row before any step"))?;
+                    let step = background.last_mut().ok_or_else(|| error(line_no, "a table row before any step"))?;
                     step.table.get_or_insert_with(Vec::new).push(row);
                 }
                 Section::None => return Err(error(line_no, "a table row outside a scenario")),
@@ -180,27 +175,18 @@ pub fn parse_feature(text: &str) -> Result<Feature, GherkinError> {
         return Err(error(line_no, &format!("cannot read line: {trimmed}")));
     }
     finish(&mut section, &background, &mut scenarios)?;
-    Ok(Feature {
-        name: feature_name,
-        scenarios,
-    })
+    Ok(Feature { name: feature_name, scenarios })
 }
 
 fn error(line: usize, message: &str) -> GherkinError {
-    GherkinError {
-        line,
-        message: message.to_string(),
-    }
+    GherkinError { line, message: message.to_string() }
 }
 
 /// `Scenario:` / `Scenario Outline:` / `Scenario Template:` → (is outline, rest of line).
 fn scenario_header(line: &str) -> Option<(bool, &str)> {
-    for (prefix, outline) in [
-        ("Scenario Outline:", true),
-        ("Scenario Template:", true),
-        ("Scenario:", false),
-        ("Example:", false),
-    ] {
+    for (prefix, outline) in
+        [("Scenario Outline:", true), ("Scenario Template:", true), ("Scenario:", false), ("Example:", false)]
+    {
         if let Some(rest) = line.strip_prefix(prefix) {
             return Some((outline, rest));
         }
@@ -225,11 +211,7 @@ fn step_header(line: &str) -> Option<(&'static str, &str)> {
 fn read_doc_string(lines: &[&str], start: usize) -> Result<(String, usize), GherkinError> {
     let open = lines[start];
     let indent = open.len() - open.trim_start().len();
-    let delimiter = if open.trim().starts_with("```") {
-        "```"
-    } else {
-        "\"\"\""
-    };
+    let delimiter = if open.trim().starts_with("```") { "```" } else { "\"\"\"" };
     let mut body: Vec<String> = Vec::new();
     let mut i = start + 1;
     while i < lines.len() {
@@ -237,11 +219,7 @@ fn read_doc_string(lines: &[&str], start: usize) -> Result<(String, usize), Gher
         if line.trim() == delimiter {
             return Ok((body.join("\n"), i + 1));
         }
-        let cut = line
-            .chars()
-            .take_while(|c| c.is_whitespace())
-            .count()
-            .min(indent);
+        let cut = line.chars().take_while(|c| c.is_whitespace()).count().min(indent);
         body.push(line.chars().skip(cut).collect());
         i += 1;
     }
@@ -279,16 +257,11 @@ pub fn split_row(line: &str) -> Vec<String> {
 }
 
 /// Ends the section being read: a scenario is stored (outlines expanded), a background kept.
-fn finish(
-    section: &mut Section,
-    background: &[Step],
-    scenarios: &mut Vec<Scenario>,
-) -> Result<(), GherkinError> {
+fn finish(section: &mut Section, background: &[Step], scenarios: &mut Vec<Scenario>) -> Result<(), GherkinError> {
     let Section::Scenario(draft) = std::mem::replace(section, Section::None) else {
         return Ok(());
     };
-    let with_background =
-        |steps: &[Step]| -> Vec<Step> { background.iter().chain(steps).cloned().collect() };
+    let with_background = |steps: &[Step]| -> Vec<Step> { background.iter().chain(steps).cloned().collect() };
     if !draft.outline {
         scenarios.push(Scenario {
             name: draft.name,
@@ -306,10 +279,7 @@ fn finish(
         for row in rows {
             number += 1;
             if row.len() != header.len() {
-                return Err(error(
-                    draft.line,
-                    "an Examples row with the wrong number of cells",
-                ));
+                return Err(error(draft.line, "an Examples row with the wrong number of cells"));
             }
             let substitute = |text: &str| -> String {
                 let mut out = text.to_string();
@@ -325,20 +295,15 @@ fn finish(
                     keyword: step.keyword.clone(),
                     text: substitute(&step.text),
                     doc_string: step.doc_string.as_deref().map(substitute),
-                    table: step.table.as_ref().map(|t| {
-                        t.iter()
-                            .map(|r| r.iter().map(|c| substitute(c)).collect())
-                            .collect()
-                    }),
+                    table: step
+                        .table
+                        .as_ref()
+                        .map(|t| t.iter().map(|r| r.iter().map(|c| substitute(c)).collect()).collect()),
                     line: step.line,
                 })
                 .collect::<Vec<_>>();
             scenarios.push(Scenario {
-                name: format!(
-                    "{} (example {number}: {})",
-                    substitute(&draft.name),
-                    shorten(&row.join(", "))
-                ),
+                name: format!("{} (example {number}: {})", substitute(&draft.name), shorten(&row.join(", "))),
                 line: draft.line,
                 tags: draft.tags.clone(),
                 steps: with_background(&steps),
@@ -369,21 +334,12 @@ mod tests {
         assert_eq!(feature.scenarios.len(), 2);
         let second = &feature.scenarios[1];
         assert_eq!(second.steps.len(), 3);
-        assert_eq!(
-            second.steps[1].doc_string.as_deref(),
-            Some("RETURN 2 + 1 AS x")
-        );
-        assert_eq!(
-            second.steps[2].table.as_ref().unwrap()[1],
-            vec!["3".to_string()]
-        );
+        assert_eq!(second.steps[1].doc_string.as_deref(), Some("RETURN 2 + 1 AS x"));
+        assert_eq!(second.steps[2].table.as_ref().unwrap()[1], vec!["3".to_string()]);
     }
 
     #[test]
     fn cells_unescape_bar_backslash_and_newline() {
-        assert_eq!(
-            split_row(r"| 'a\|b' | 'x\\y' | 'p\nq' | '\'' |"),
-            vec!["'a|b'", r"'x\y'", "'p\nq'", r"'\''"]
-        );
+        assert_eq!(split_row(r"| 'a\|b' | 'x\\y' | 'p\nq' | '\'' |"), vec!["'a|b'", r"'x\y'", "'p\nq'", r"'\''"]);
     }
 }

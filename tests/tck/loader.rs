@@ -10,8 +10,8 @@ use std::fmt;
 
 use diplograph::model::{EdgeId, NodeId, NodeRecord, Value};
 use diplograph::query::ast::{
-    Clause, CreateClause, DeleteClause, Expr, ExprKind, MatchClause, NodePattern, PatternDirection,
-    PatternPart, ProjectionItem, UnwindClause, WithClause,
+    Clause, CreateClause, DeleteClause, Expr, ExprKind, MatchClause, NodePattern, PatternDirection, PatternPart,
+    ProjectionItem, UnwindClause, WithClause,
 };
 use diplograph::query::value::QValue;
 use diplograph::query::{self, Params, QueryOptions};
@@ -97,15 +97,11 @@ fn split_statements(text: &str) -> Vec<String> {
         }
     }
     statements.push(current);
-    statements
-        .into_iter()
-        .filter(|s| !s.trim().is_empty())
-        .collect()
+    statements.into_iter().filter(|s| !s.trim().is_empty()).collect()
 }
 
 fn execute_statement(store: &Store, text: &str) -> Result<(), LoadError> {
-    let query = query::parse(text)
-        .map_err(|e| failed(format!("the parser refused the set-up: {}", e.render(text))))?;
+    let query = query::parse(text).map_err(|e| failed(format!("the parser refused the set-up: {}", e.render(text))))?;
     if !query.unions.is_empty() {
         return unsupported("UNION in set-up");
     }
@@ -127,11 +123,7 @@ fn execute_statement(store: &Store, text: &str) -> Result<(), LoadError> {
 // ---------------------------------------------------------------------------------------
 // Clauses
 
-fn create_clause(
-    store: &Store,
-    create: &CreateClause,
-    mut rows: Vec<Row>,
-) -> Result<Vec<Row>, LoadError> {
+fn create_clause(store: &Store, create: &CreateClause, mut rows: Vec<Row>) -> Result<Vec<Row>, LoadError> {
     let mut txn = store.begin().map_err(failed)?;
     for row in &mut rows {
         for part in &create.pattern.parts {
@@ -142,11 +134,7 @@ fn create_clause(
     Ok(rows)
 }
 
-fn create_part(
-    txn: &mut diplograph::store::WriteTxn<'_>,
-    part: &PatternPart,
-    row: &mut Row,
-) -> Result<(), LoadError> {
+fn create_part(txn: &mut diplograph::store::WriteTxn<'_>, part: &PatternPart, row: &mut Row) -> Result<(), LoadError> {
     if part.variable.is_some() {
         return unsupported("a named path in CREATE");
     }
@@ -169,9 +157,7 @@ fn create_part(
             PatternDirection::Either => return unsupported("an undirected relationship in CREATE"),
         };
         let props = eval_props(Source::Txn(txn), rel.properties.as_ref(), row)?;
-        let id = txn
-            .create_edge(&rel_type.name, src, dst, props)
-            .map_err(failed)?;
+        let id = txn.create_edge(&rel_type.name, src, dst, props).map_err(failed)?;
         if let Some(var) = &rel.variable {
             if row.contains_key(&var.name) {
                 return unsupported(format!("relationship variable `{}` bound twice", var.name));
@@ -211,9 +197,7 @@ fn create_node(
             labels.push(label.name.clone());
         }
     }
-    let id = txn
-        .create_node(NodeRecord { labels, props }, None)
-        .map_err(failed)?;
+    let id = txn.create_node(NodeRecord { labels, props }, None).map_err(failed)?;
     if let Some(var) = &node.variable {
         row.insert(var.name.clone(), Bound::Node(id));
     }
@@ -221,11 +205,7 @@ fn create_node(
 }
 
 /// A property map: null entries are left out, as CREATE does.
-fn eval_props(
-    source: Source<'_>,
-    props: Option<&Expr>,
-    row: &Row,
-) -> Result<BTreeMap<String, Value>, LoadError> {
+fn eval_props(source: Source<'_>, props: Option<&Expr>, row: &Row) -> Result<BTreeMap<String, Value>, LoadError> {
     let Some(expr) = props else {
         return Ok(BTreeMap::new());
     };
@@ -236,11 +216,7 @@ fn eval_props(
 }
 
 /// `DELETE r` of relationships bound earlier (set-ups that re-wire a graph).
-fn delete_clause(
-    store: &Store,
-    delete: &DeleteClause,
-    rows: Vec<Row>,
-) -> Result<Vec<Row>, LoadError> {
+fn delete_clause(store: &Store, delete: &DeleteClause, rows: Vec<Row>) -> Result<Vec<Row>, LoadError> {
     let mut txn = store.begin().map_err(failed)?;
     for row in &rows {
         for expr in &delete.exprs {
@@ -250,9 +226,7 @@ fn delete_clause(
             match row.get(var) {
                 Some(Bound::Rel(id)) => txn.delete_edge(*id).map_err(failed)?,
                 Some(Bound::Node(id)) if delete.detach => txn.delete_node(*id).map_err(failed)?,
-                _ => return unsupported(
-                    "DELETE of anything but a relationship or DETACH DELETE of a node in set-up",
-                ),
+                _ => return unsupported("DELETE of anything but a relationship or DETACH DELETE of a node in set-up"),
             }
         }
     }
@@ -260,11 +234,7 @@ fn delete_clause(
     Ok(rows)
 }
 
-fn unwind_clause(
-    store: &Store,
-    unwind: &UnwindClause,
-    rows: Vec<Row>,
-) -> Result<Vec<Row>, LoadError> {
+fn unwind_clause(store: &Store, unwind: &UnwindClause, rows: Vec<Row>) -> Result<Vec<Row>, LoadError> {
     let mut out = Vec::new();
     for row in rows {
         let items = match eval(Source::Store(store), &unwind.expr, &row)? {
@@ -283,30 +253,19 @@ fn unwind_clause(
 
 fn with_clause(store: &Store, with: &WithClause, rows: Vec<Row>) -> Result<Vec<Row>, LoadError> {
     let projection = &with.projection;
-    if projection.distinct
-        || !projection.order_by.is_empty()
-        || projection.skip.is_some()
-        || projection.limit.is_some()
+    if projection.distinct || !projection.order_by.is_empty() || projection.skip.is_some() || projection.limit.is_some()
     {
         return unsupported("WITH with DISTINCT, ORDER BY, SKIP or LIMIT");
     }
     if with.where_.is_some() {
         return unsupported("WITH … WHERE");
     }
-    if projection
-        .items
-        .iter()
-        .any(|item| has_aggregate(&item.expr))
-    {
+    if projection.items.iter().any(|item| has_aggregate(&item.expr)) {
         return unsupported("aggregation in WITH");
     }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut next = if projection.star {
-            row.clone()
-        } else {
-            Row::new()
-        };
+        let mut next = if projection.star { row.clone() } else { Row::new() };
         for item in &projection.items {
             let (name, bound) = project_item(store, item, &row)?;
             next.insert(name, bound);
@@ -316,26 +275,16 @@ fn with_clause(store: &Store, with: &WithClause, rows: Vec<Row>) -> Result<Vec<R
     Ok(out)
 }
 
-fn project_item(
-    store: &Store,
-    item: &ProjectionItem,
-    row: &Row,
-) -> Result<(String, Bound), LoadError> {
+fn project_item(store: &Store, item: &ProjectionItem, row: &Row) -> Result<(String, Bound), LoadError> {
     if let ExprKind::Variable(var) = &item.expr.kind {
-        let bound = row
-            .get(var)
-            .cloned()
-            .ok_or_else(|| failed(format!("unknown variable `{var}`")))?;
+        let bound = row.get(var).cloned().ok_or_else(|| failed(format!("unknown variable `{var}`")))?;
         let name = item.alias.as_ref().map_or(var.clone(), |a| a.name.clone());
         return Ok((name, bound));
     }
     let Some(alias) = &item.alias else {
         return unsupported("an unaliased expression in WITH");
     };
-    Ok((
-        alias.name.clone(),
-        Bound::Value(eval(Source::Store(store), &item.expr, row)?),
-    ))
+    Ok((alias.name.clone(), Bound::Value(eval(Source::Store(store), &item.expr, row)?)))
 }
 
 fn has_aggregate(expr: &Expr) -> bool {
@@ -382,10 +331,7 @@ fn match_clause(store: &Store, m: &MatchClause, rows: Vec<Row>) -> Result<Vec<Ro
             }
         }
     }
-    if rows
-        .iter()
-        .any(|row| variables.iter().any(|v| row.contains_key(v)))
-    {
+    if rows.iter().any(|row| variables.iter().any(|v| row.contains_key(v))) {
         return unsupported("a set-up MATCH on variables bound earlier");
     }
     let mut text = Clause::Match(m.clone()).to_string();
@@ -394,25 +340,13 @@ fn match_clause(store: &Store, m: &MatchClause, rows: Vec<Row>) -> Result<Vec<Ro
     } else {
         text.push_str(" RETURN ");
         text.push_str(
-            &variables
-                .iter()
-                .map(|v| diplograph::query::ast::Name(v).to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            &variables.iter().map(|v| diplograph::query::ast::Name(v).to_string()).collect::<Vec<_>>().join(", "),
         );
     }
-    let options = QueryOptions {
-        use_indexes: true,
-        timeout: Some(std::time::Duration::from_secs(5)),
-        max_rows: Some(1_000_000),
-    };
-    let result = query::run(store, &text, &Params::new(), &options).map_err(|e| {
-        failed(format!(
-            "the set-up MATCH failed in the engine: {}\n{}",
-            e.render(&text),
-            text
-        ))
-    })?;
+    let options =
+        QueryOptions { use_indexes: true, timeout: Some(std::time::Duration::from_secs(5)), max_rows: Some(1_000_000) };
+    let result = query::run(store, &text, &Params::new(), &options)
+        .map_err(|e| failed(format!("the set-up MATCH failed in the engine: {}\n{}", e.render(&text), text)))?;
     let mut matched: Vec<Row> = Vec::with_capacity(result.rows.len());
     for values in result.rows {
         let mut row = Row::new();
@@ -424,11 +358,7 @@ fn match_clause(store: &Store, m: &MatchClause, rows: Vec<Row>) -> Result<Vec<Ro
             let bound = match value {
                 QValue::Node(node) => Bound::Node(node.id),
                 QValue::Relationship(rel) => Bound::Rel(rel.id),
-                other => {
-                    return Err(failed(format!(
-                        "the set-up MATCH bound `{var}` to {other}, not an element"
-                    )))
-                }
+                other => return Err(failed(format!("the set-up MATCH bound `{var}` to {other}, not an element"))),
             };
             row.insert(var.clone(), bound);
         }
@@ -454,8 +384,7 @@ fn eval(source: Source<'_>, expr: &Expr, row: &Row) -> Result<Value, LoadError> 
     let mut params = Params::new();
     let mut expr = expr.clone();
     substitute(source, &mut expr, row, &mut params)?;
-    query::eval_constant(&expr, &params)
-        .map_err(|e| failed(format!("cannot evaluate `{expr}`: {e}")))
+    query::eval_constant(&expr, &params).map_err(|e| failed(format!("cannot evaluate `{expr}`: {e}")))
 }
 
 fn parameter_for(value: Value, params: &mut Params) -> ExprKind {
@@ -466,9 +395,7 @@ fn parameter_for(value: Value, params: &mut Params) -> ExprKind {
 
 fn element_property(source: Source<'_>, bound: &Bound, key: &str) -> Result<Value, LoadError> {
     let props = match (bound, source) {
-        (Bound::Node(id), Source::Store(store)) => {
-            store.node(*id).map_err(failed)?.map(|n| n.props)
-        }
+        (Bound::Node(id), Source::Store(store)) => store.node(*id).map_err(failed)?.map(|n| n.props),
         (Bound::Node(id), Source::Txn(txn)) => txn.node(*id).map_err(failed)?.map(|n| n.props),
         (Bound::Rel(id), Source::Store(store)) => store.edge(*id).map_err(failed)?.map(|e| e.props),
         (Bound::Rel(id), Source::Txn(txn)) => txn.edge(*id).map_err(failed)?.map(|e| e.props),
@@ -479,12 +406,7 @@ fn element_property(source: Source<'_>, bound: &Bound, key: &str) -> Result<Valu
     Ok(props.and_then(|mut p| p.remove(key)).unwrap_or(Value::Null))
 }
 
-fn substitute(
-    source: Source<'_>,
-    expr: &mut Expr,
-    row: &Row,
-    params: &mut Params,
-) -> Result<(), LoadError> {
+fn substitute(source: Source<'_>, expr: &mut Expr, row: &Row, params: &mut Params) -> Result<(), LoadError> {
     let replacement = match &mut expr.kind {
         ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::CountStar => None,
         ExprKind::Variable(var) => match row.get(var.as_str()) {
@@ -494,9 +416,7 @@ fn substitute(
         },
         ExprKind::Property(target, key) => match &target.kind {
             ExprKind::Variable(var) => {
-                let bound = row
-                    .get(var.as_str())
-                    .ok_or_else(|| failed(format!("unknown variable `{var}`")))?;
+                let bound = row.get(var.as_str()).ok_or_else(|| failed(format!("unknown variable `{var}`")))?;
                 Some(parameter_for(element_property(source, bound, key)?, params))
             }
             _ => {
@@ -542,11 +462,7 @@ fn substitute(
             }
             None
         }
-        ExprKind::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
+        ExprKind::Case { operand, whens, otherwise } => {
             if let Some(operand) = operand {
                 substitute(source, operand, row, params)?;
             }
@@ -573,9 +489,6 @@ mod tests {
 
     #[test]
     fn statements_split_on_semicolons_outside_strings() {
-        assert_eq!(
-            split_statements("CREATE ({s: 'a;b'});\nCREATE ();"),
-            vec!["CREATE ({s: 'a;b'})", "\nCREATE ()"]
-        );
+        assert_eq!(split_statements("CREATE ({s: 'a;b'});\nCREATE ();"), vec!["CREATE ({s: 'a;b'})", "\nCREATE ()"]);
     }
 }

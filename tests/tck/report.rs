@@ -70,29 +70,19 @@ impl Report {
     fn tallies(&self) -> BTreeMap<&str, Tally> {
         let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
         for outcome in &self.outcomes {
-            tallies
-                .entry(outcome.folder.as_str())
-                .or_default()
-                .add(&outcome.verdict);
+            tallies.entry(outcome.folder.as_str()).or_default().add(&outcome.verdict);
         }
         tallies
     }
 
     pub fn panics(&self) -> Vec<&Outcome> {
-        self.outcomes
-            .iter()
-            .filter(|o| matches!(&o.verdict, Verdict::Failed(f) if f.panicked))
-            .collect()
+        self.outcomes.iter().filter(|o| matches!(&o.verdict, Verdict::Failed(f) if f.panicked)).collect()
     }
 
     /// The per-folder table, totals, panics, the most common failure causes and skip reasons.
     pub fn summary(&self, elapsed: Duration) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "\nopenCypher TCK — diplograph ({:.1}s)\n",
-            elapsed.as_secs_f64()
-        );
+        let _ = writeln!(out, "\nopenCypher TCK — diplograph ({:.1}s)\n", elapsed.as_secs_f64());
         let _ = writeln!(
             out,
             "{:<36} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6}",
@@ -136,45 +126,21 @@ impl Report {
         }
         let panics = self.panics();
         if !panics.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n!!! {} scenarios PANICKED in the engine (must never happen):",
-                panics.len()
-            );
+            let _ = writeln!(out, "\n!!! {} scenarios PANICKED in the engine (must never happen):", panics.len());
             for outcome in panics {
                 if let Verdict::Failed(f) = &outcome.verdict {
-                    let _ = writeln!(
-                        out,
-                        "  {}  {}\n      {}",
-                        outcome.place(),
-                        outcome.scenario,
-                        f.cause
-                    );
+                    let _ = writeln!(out, "  {}  {}\n      {}", outcome.place(), outcome.scenario, f.cause);
                 }
             }
         }
         let causes = self.failure_causes();
         if !causes.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nmost common failure causes (of {} failures):",
-                totals.failed
-            );
+            let _ = writeln!(out, "\nmost common failure causes (of {} failures):", totals.failed);
             for (cause, examples) in causes.iter().take(15) {
-                let _ = writeln!(
-                    out,
-                    "  {:>4}  {}\n        e.g. {}",
-                    examples.len(),
-                    cause,
-                    examples[0].place()
-                );
+                let _ = writeln!(out, "  {:>4}  {}\n        e.g. {}", examples.len(), cause, examples[0].place());
             }
             if causes.len() > 15 {
-                let _ = writeln!(
-                    out,
-                    "  … {} more causes (TCK_VERBOSE=1 lists every failure)",
-                    causes.len() - 15
-                );
+                let _ = writeln!(out, "  … {} more causes (TCK_VERBOSE=1 lists every failure)", causes.len() - 15);
             }
         }
         let skips = self.skip_reasons();
@@ -187,11 +153,7 @@ impl Report {
                 let _ = writeln!(out, "  … {} more reasons", skips.len() - 12);
             }
         }
-        let mut slow: Vec<&Outcome> = self
-            .outcomes
-            .iter()
-            .filter(|o| o.elapsed > Duration::from_secs(2))
-            .collect();
+        let mut slow: Vec<&Outcome> = self.outcomes.iter().filter(|o| o.elapsed > Duration::from_secs(2)).collect();
         slow.sort_by_key(|o| std::cmp::Reverse(o.elapsed));
         if !slow.is_empty() {
             let _ = writeln!(out, "\nslow scenarios (over 2s):");
@@ -216,10 +178,8 @@ impl Report {
                 by_cause.entry(f.cause.as_str()).or_default().push(outcome);
             }
         }
-        let mut causes: Vec<(String, Vec<&Outcome>)> = by_cause
-            .into_iter()
-            .map(|(cause, outcomes)| (cause.to_string(), outcomes))
-            .collect();
+        let mut causes: Vec<(String, Vec<&Outcome>)> =
+            by_cause.into_iter().map(|(cause, outcomes)| (cause.to_string(), outcomes)).collect();
         causes.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
         causes
     }
@@ -231,10 +191,7 @@ impl Report {
                 *by_reason.entry(reason.as_str()).or_default() += 1;
             }
         }
-        let mut reasons: Vec<(String, usize)> = by_reason
-            .into_iter()
-            .map(|(r, n)| (r.to_string(), n))
-            .collect();
+        let mut reasons: Vec<(String, usize)> = by_reason.into_iter().map(|(r, n)| (r.to_string(), n)).collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         reasons
     }
@@ -244,20 +201,12 @@ impl Report {
         let mut out = String::new();
         let causes = self.failure_causes();
         let total: usize = causes.iter().map(|(_, o)| o.len()).sum();
-        let _ = writeln!(
-            out,
-            "==== TCK failures: {total} scenarios, {} causes ====",
-            causes.len()
-        );
+        let _ = writeln!(out, "==== TCK failures: {total} scenarios, {} causes ====", causes.len());
         for (cause, outcomes) in &causes {
             let _ = writeln!(out, "  {:>4}  {cause}", outcomes.len());
         }
         for (cause, outcomes) in &causes {
-            let _ = writeln!(
-                out,
-                "\n################ {cause}  ({} scenarios)",
-                outcomes.len()
-            );
+            let _ = writeln!(out, "\n################ {cause}  ({} scenarios)", outcomes.len());
             for outcome in outcomes {
                 let Verdict::Failed(failure) = &outcome.verdict else {
                     continue;
@@ -275,12 +224,7 @@ impl Report {
         let mut out = String::from("==== TCK skips ====\n");
         for outcome in &self.outcomes {
             if let Verdict::Skipped(reason) = &outcome.verdict {
-                let _ = writeln!(
-                    out,
-                    "SKIP {}  {}  — {reason}",
-                    outcome.place(),
-                    outcome.scenario
-                );
+                let _ = writeln!(out, "SKIP {}  {}  — {reason}", outcome.place(), outcome.scenario);
             }
         }
         out
@@ -304,11 +248,7 @@ impl Report {
     pub fn regressions(&self, baseline: &str) -> Vec<String> {
         let tallies = self.tallies();
         let mut out = Vec::new();
-        for line in baseline
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
+        for line in baseline.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             let mut words = line.split_whitespace();
             let (Some(folder), Some(minimum)) = (words.next(), words.next()) else {
                 out.push(format!("unreadable baseline line `{line}`"));

@@ -56,10 +56,7 @@ pub fn install_panic_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if CAPTURING.with(Cell::get) {
-                let location = info
-                    .location()
-                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
-                    .unwrap_or_default();
+                let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
                 let message = payload_text(info.payload());
                 LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{message}{location}")));
             } else {
@@ -86,11 +83,7 @@ fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     LAST_PANIC.with(|p| p.borrow_mut().take());
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     CAPTURING.with(|c| c.set(outer));
-    result.map_err(|payload| {
-        LAST_PANIC
-            .with(|p| p.borrow_mut().take())
-            .unwrap_or_else(|| payload_text(&*payload))
-    })
+    result.map_err(|payload| LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| payload_text(&*payload)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -103,16 +96,9 @@ enum StepKind<'a> {
     Setup(&'a str),
     Parameters,
     Query(String),
-    ResultTable {
-        ordered: bool,
-        lists: ListOrder,
-    },
+    ResultTable { ordered: bool, lists: ListOrder },
     ResultEmpty,
-    Error {
-        class: String,
-        phase: String,
-        detail: String,
-    },
+    Error { class: String, phase: String, detail: String },
     NoSideEffects,
     SideEffects,
     Procedure,
@@ -129,28 +115,14 @@ fn classify(step: &Step) -> StepKind<'_> {
         }
         "parameters are:" | "parameter values are:" => return StepKind::Parameters,
         "the result should be, in any order:" => {
-            return StepKind::ResultTable {
-                ordered: false,
-                lists: ListOrder::Exact,
-            }
+            return StepKind::ResultTable { ordered: false, lists: ListOrder::Exact }
         }
-        "the result should be, in order:" => {
-            return StepKind::ResultTable {
-                ordered: true,
-                lists: ListOrder::Exact,
-            }
-        }
+        "the result should be, in order:" => return StepKind::ResultTable { ordered: true, lists: ListOrder::Exact },
         "the result should be (ignoring element order for lists):" => {
-            return StepKind::ResultTable {
-                ordered: false,
-                lists: ListOrder::Ignored,
-            }
+            return StepKind::ResultTable { ordered: false, lists: ListOrder::Ignored }
         }
         "the result should be, in order (ignoring element order for lists):" => {
-            return StepKind::ResultTable {
-                ordered: true,
-                lists: ListOrder::Ignored,
-            }
+            return StepKind::ResultTable { ordered: true, lists: ListOrder::Ignored }
         }
         "the result should be empty" => return StepKind::ResultEmpty,
         "no side effects" => return StepKind::NoSideEffects,
@@ -163,10 +135,7 @@ fn classify(step: &Step) -> StepKind<'_> {
             return StepKind::Query(query);
         }
     }
-    if let Some(name) = text
-        .strip_prefix("the ")
-        .and_then(|t| t.strip_suffix(" graph"))
-    {
+    if let Some(name) = text.strip_prefix("the ").and_then(|t| t.strip_suffix(" graph")) {
         return StepKind::NamedGraph(name.to_string());
     }
     if text.starts_with("there exists a procedure") {
@@ -210,12 +179,7 @@ fn scope_check(scenario: &Scenario) -> Option<String> {
                     }
                 }
             }
-            StepKind::Unknown => {
-                return Some(format!(
-                    "harness: unknown step `{} {}`",
-                    step.keyword, step.text
-                ))
-            }
+            StepKind::Unknown => return Some(format!("harness: unknown step `{} {}`", step.keyword, step.text)),
             _ => {}
         }
     }
@@ -272,11 +236,7 @@ fn run_steps(cx: &mut Context<'_>, scenario: &Scenario) -> Verdict {
             StepKind::Query(text) => run_query(cx, text),
             StepKind::ResultTable { ordered, lists } => check_table(cx, step, ordered, lists),
             StepKind::ResultEmpty => check_empty(cx),
-            StepKind::Error {
-                class,
-                phase,
-                detail,
-            } => check_error(cx, &class, &phase, &detail),
+            StepKind::Error { class, phase, detail } => check_error(cx, &class, &phase, &detail),
             StepKind::NoSideEffects | StepKind::SideEffects => check_no_side_effects(cx),
             StepKind::Procedure | StepKind::Unknown => Ok(()),
         };
@@ -293,8 +253,7 @@ fn run_steps(cx: &mut Context<'_>, scenario: &Scenario) -> Verdict {
 type StepResult = Result<(), Verdict>;
 
 fn new_graph(cx: &mut Context<'_>) -> StepResult {
-    let store = Store::temporary()
-        .map_err(|e| harness_failure(cx, &format!("cannot open a temporary store: {e}")))?;
+    let store = Store::temporary().map_err(|e| harness_failure(cx, &format!("cannot open a temporary store: {e}")))?;
     cx.store = Some(store);
     Ok(())
 }
@@ -308,8 +267,8 @@ fn store<'c>(cx: &'c mut Context<'_>) -> Result<&'c Store, Verdict> {
 
 fn named_graph(cx: &mut Context<'_>, name: &str) -> StepResult {
     let path = cx.graphs_dir.join(name).join(format!("{name}.cypher"));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Verdict::Skipped(format!("named graph {name} unavailable: {e}")))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| Verdict::Skipped(format!("named graph {name} unavailable: {e}")))?;
     new_graph(cx)?;
     setup(cx, &text)
 }
@@ -331,10 +290,7 @@ fn setup(cx: &mut Context<'_>, text: &str) -> StepResult {
 fn parameters(cx: &mut Context<'_>, step: &Step) -> StepResult {
     for row in step.table.iter().flatten() {
         let [name, value] = row.as_slice() else {
-            return Err(harness_failure(
-                cx,
-                "a parameter row without exactly two cells",
-            ));
+            return Err(harness_failure(cx, "a parameter row without exactly two cells"));
         };
         let value = expected::parse_value(value)
             .and_then(|v| v.to_value())
@@ -345,11 +301,7 @@ fn parameters(cx: &mut Context<'_>, step: &Step) -> StepResult {
 }
 
 fn options(use_indexes: bool) -> QueryOptions {
-    QueryOptions {
-        use_indexes,
-        timeout: Some(QUERY_TIMEOUT),
-        max_rows: Some(MAX_ROWS),
-    }
+    QueryOptions { use_indexes, timeout: Some(QUERY_TIMEOUT), max_rows: Some(MAX_ROWS) }
 }
 
 fn run_query(cx: &mut Context<'_>, text: String) -> StepResult {
@@ -370,15 +322,9 @@ fn run_query(cx: &mut Context<'_>, text: String) -> StepResult {
             }));
         }
     }
-    if let Some(difference) = plans_differ(
-        indexed.as_ref().expect("no panic"),
-        naive.as_ref().expect("no panic"),
-    ) {
+    if let Some(difference) = plans_differ(indexed.as_ref().expect("no panic"), naive.as_ref().expect("no panic")) {
         cx.outcome = Some(indexed);
-        let detail = format!(
-            "{}index plan and naive plan disagree: {difference}\n",
-            describe(cx)
-        );
+        let detail = format!("{}index plan and naive plan disagree: {difference}\n", describe(cx));
         return Err(Verdict::Failed(Failure {
             cause: "index plan and naive plan disagree".into(),
             detail,
@@ -394,10 +340,7 @@ fn counts(store: &Store) -> (u64, u64) {
 }
 
 /// Same columns and rows as multisets, or the same error kind.
-fn plans_differ(
-    a: &Result<QueryResult, QueryError>,
-    b: &Result<QueryResult, QueryError>,
-) -> Option<String> {
+fn plans_differ(a: &Result<QueryResult, QueryError>, b: &Result<QueryResult, QueryError>) -> Option<String> {
     match (a, b) {
         (Ok(x), Ok(y)) => {
             if x.columns != y.columns {
@@ -418,24 +361,14 @@ fn plans_differ(
             })
         }
         (Err(x), Err(y)) => (x.kind != y.kind).then(|| format!("index plan: {x}; naive plan: {y}")),
-        (Ok(x), Err(y)) => Some(format!(
-            "index plan gave {} rows; naive plan failed: {y}",
-            x.rows.len()
-        )),
-        (Err(x), Ok(y)) => Some(format!(
-            "index plan failed: {x}; naive plan gave {} rows",
-            y.rows.len()
-        )),
+        (Ok(x), Err(y)) => Some(format!("index plan gave {} rows; naive plan failed: {y}", x.rows.len())),
+        (Err(x), Ok(y)) => Some(format!("index plan failed: {x}; naive plan gave {} rows", y.rows.len())),
     }
 }
 
 fn preview(rows: &[String]) -> String {
     let shown: Vec<&str> = rows.iter().take(8).map(String::as_str).collect();
-    let more = if rows.len() > 8 {
-        format!(" … ({} more)", rows.len() - 8)
-    } else {
-        String::new()
-    };
+    let more = if rows.len() > 8 { format!(" … ({} more)", rows.len() - 8) } else { String::new() };
     format!("{}{more}", shown.join(" | "))
 }
 
@@ -453,18 +386,9 @@ fn canonical(value: &QValue) -> String {
             let rels: Vec<String> = p.rels.iter().map(|r| r.id.to_string()).collect();
             format!("path#[{}][{}]", nodes.join(","), rels.join(","))
         }
-        QValue::List(items) => format!(
-            "[{}]",
-            items.iter().map(canonical).collect::<Vec<_>>().join(", ")
-        ),
+        QValue::List(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(", ")),
         QValue::Map(map) => {
-            format!(
-                "{{{}}}",
-                map.iter()
-                    .map(|(k, v)| format!("{k}: {}", canonical(v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("{{{}}}", map.iter().map(|(k, v)| format!("{k}: {}", canonical(v))).collect::<Vec<_>>().join(", "))
         }
         QValue::Float(x) if x.is_nan() => "NaN".into(),
         QValue::Float(x) => format!("{x:e}f"),
@@ -500,11 +424,7 @@ fn check_table(cx: &Context<'_>, step: &Step, ordered: bool, lists: ListOrder) -
     let got = match outcome(cx)? {
         Ok(result) => result,
         Err(error) => {
-            let wanted = format!(
-                "{} rows ({order_note}):\n{}",
-                rows.len(),
-                indent(&render_table(header, rows))
-            );
+            let wanted = format!("{} rows ({order_note}):\n{}", rows.len(), indent(&render_table(header, rows)));
             return Err(unexpected_error(cx, error, wanted.trim_end()));
         }
     };
@@ -521,44 +441,21 @@ fn check_table(cx: &Context<'_>, step: &Step, ordered: bool, lists: ListOrder) -
         })
     };
     if got.columns.as_slice() != header {
-        return Err(mismatch(
-            "wrong columns",
-            format!(
-                "columns differ: expected {:?}, got {:?}",
-                header, got.columns
-            ),
-        ));
+        return Err(mismatch("wrong columns", format!("columns differ: expected {:?}, got {:?}", header, got.columns)));
     }
     let row_matches = |want: &Vec<Expected>, have: &Vec<QValue>| {
-        want.len() == have.len()
-            && want
-                .iter()
-                .zip(have)
-                .all(|(w, h)| expected::matches(w, h, lists))
+        want.len() == have.len() && want.iter().zip(have).all(|(w, h)| expected::matches(w, h, lists))
     };
     if ordered {
         let same = expected_rows.len() == got.rows.len()
-            && expected_rows
-                .iter()
-                .zip(&got.rows)
-                .all(|(w, h)| row_matches(w, h));
+            && expected_rows.iter().zip(&got.rows).all(|(w, h)| row_matches(w, h));
         if !same {
             let as_set = expected::multiset_match(&expected_rows, &got.rows, row_matches);
-            let cause = if as_set {
-                "wrong row order"
-            } else {
-                "wrong rows"
-            };
-            return Err(mismatch(
-                cause,
-                row_difference(&expected_rows, &got.rows, row_matches),
-            ));
+            let cause = if as_set { "wrong row order" } else { "wrong rows" };
+            return Err(mismatch(cause, row_difference(&expected_rows, &got.rows, row_matches)));
         }
     } else if !expected::multiset_match(&expected_rows, &got.rows, row_matches) {
-        return Err(mismatch(
-            "wrong rows",
-            row_difference(&expected_rows, &got.rows, row_matches),
-        ));
+        return Err(mismatch("wrong rows", row_difference(&expected_rows, &got.rows, row_matches)));
     }
     Ok(())
 }
@@ -574,24 +471,14 @@ fn row_difference(
     for w in want {
         match (0..have.len()).find(|&j| !used[j] && pair(w, &have[j])) {
             Some(j) => used[j] = true,
-            None => missing.push(
-                w.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            None => missing.push(w.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
         }
     }
     let extra: Vec<String> = have
         .iter()
         .zip(&used)
         .filter(|(_, u)| !**u)
-        .map(|(r, _)| {
-            r.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
+        .map(|(r, _)| r.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
         .collect();
     let mut out = format!("expected {} rows, got {}", want.len(), have.len());
     if !missing.is_empty() {
@@ -654,9 +541,7 @@ fn check_error(cx: &Context<'_>, class: &str, phase: &str, detail: &str) -> Step
             detail: format!(
                 "{}expected: {wanted}\ngot:      {}\n",
                 describe(cx),
-                error
-                    .render(cx.query.as_deref().unwrap_or(""))
-                    .replace('\n', "\n          ")
+                error.render(cx.query.as_deref().unwrap_or("")).replace('\n', "\n          ")
             ),
             panicked: false,
         })),
@@ -683,10 +568,7 @@ fn check_no_side_effects(cx: &Context<'_>) -> StepResult {
     } else {
         Err(Verdict::Failed(Failure {
             cause: "the query changed the store".into(),
-            detail: format!(
-                "{}nodes/edges before {before:?}, after {after:?}\n",
-                describe(cx)
-            ),
+            detail: format!("{}nodes/edges before {before:?}, after {after:?}\n", describe(cx)),
             panicked: false,
         }))
     }
@@ -698,9 +580,7 @@ fn unexpected_error(cx: &Context<'_>, error: &QueryError, wanted: &str) -> Verdi
         detail: format!(
             "{}expected: {wanted}\ngot:      {}\n",
             describe(cx),
-            error
-                .render(cx.query.as_deref().unwrap_or(""))
-                .replace('\n', "\n          ")
+            error.render(cx.query.as_deref().unwrap_or("")).replace('\n', "\n          ")
         ),
         panicked: false,
     })
@@ -736,22 +616,13 @@ fn describe(cx: &Context<'_>) -> String {
         let lines = setup.lines().count();
         if lines > 12 {
             let head: Vec<&str> = setup.lines().take(10).collect();
-            let _ = writeln!(
-                out,
-                "set-up:\n{}\n    … ({} more lines)",
-                indent_text(&head.join("\n")),
-                lines - 10
-            );
+            let _ = writeln!(out, "set-up:\n{}\n    … ({} more lines)", indent_text(&head.join("\n")), lines - 10);
         } else {
             let _ = writeln!(out, "set-up:\n{}", indent_text(setup));
         }
     }
     if !cx.params.is_empty() {
-        let shown: Vec<String> = cx
-            .params
-            .iter()
-            .map(|(k, v)| format!("${k} = {v}"))
-            .collect();
+        let shown: Vec<String> = cx.params.iter().map(|(k, v)| format!("${k} = {v}")).collect();
         let _ = writeln!(out, "parameters: {}", shown.join(", "));
     }
     if let Some(query) = &cx.query {
@@ -761,10 +632,7 @@ fn describe(cx: &Context<'_>) -> String {
 }
 
 fn indent_text(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
 
 fn indent(text: &str) -> String {
@@ -780,11 +648,7 @@ fn render_table(header: &[String], rows: &[Vec<String>]) -> String {
 fn render_result(result: &QueryResult) -> String {
     let mut all: Vec<Vec<String>> = vec![result.columns.clone()];
     let shown = result.rows.len().min(50);
-    all.extend(result.rows[..shown].iter().map(|row| {
-        row.iter()
-            .map(|v| v.to_string().replace('\n', "\\n"))
-            .collect()
-    }));
+    all.extend(result.rows[..shown].iter().map(|row| row.iter().map(|v| v.to_string().replace('\n', "\\n")).collect()));
     let mut out = aligned(&all);
     if result.rows.len() > shown {
         let _ = writeln!(out, "… {} more rows", result.rows.len() - shown);
@@ -795,13 +659,7 @@ fn render_result(result: &QueryResult) -> String {
 fn aligned(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for row in rows {
@@ -865,19 +723,13 @@ mod tests {
         install_panic_hook();
         let caught = catch(|| -> u32 { panic!("engine exploded on {}", 42) });
         let message = caught.expect_err("the panic is caught");
-        assert!(
-            message.starts_with("engine exploded on 42 at "),
-            "{message}"
-        );
+        assert!(message.starts_with("engine exploded on 42 at "), "{message}");
         assert!(message.contains("runner.rs"), "{message}");
         assert_eq!(catch(|| 7), Ok(7));
     }
 
     #[test]
     fn error_causes_group_by_shape_not_particulars() {
-        assert_eq!(
-            normalise("variable 'a' not defined at 3"),
-            normalise("variable `bb` not defined at 12")
-        );
+        assert_eq!(normalise("variable 'a' not defined at 3"), normalise("variable `bb` not defined at 12"));
     }
 }

@@ -20,10 +20,7 @@ pub const OUT_OF_SCOPE_FOLDERS: &[(&str, &str)] = &[
 
 /// The reason a whole folder is skipped, if it is.
 pub fn folder_out_of_scope(folder: &str) -> Option<&'static str> {
-    OUT_OF_SCOPE_FOLDERS
-        .iter()
-        .find(|(f, _)| *f == folder)
-        .map(|(_, why)| *why)
+    OUT_OF_SCOPE_FOLDERS.iter().find(|(f, _)| *f == folder).map(|(_, why)| *why)
 }
 
 struct Rule {
@@ -59,10 +56,7 @@ fn rules() -> &'static [Rule] {
 /// Why the query is outside the subset, or `None` when the harness should run it.
 pub fn query_out_of_scope(query: &str) -> Option<&'static str> {
     let blanked = blank_literals(query);
-    rules()
-        .iter()
-        .find(|r| r.pattern.is_match(&blanked))
-        .map(|r| r.reason)
+    rules().iter().find(|r| r.pattern.is_match(&blanked)).map(|r| r.reason)
 }
 
 /// Why a set-up statement puts the scenario outside the subset: temporal values in the
@@ -118,25 +112,13 @@ mod tests {
     #[test]
     fn keywords_inside_strings_and_properties_do_not_count() {
         assert_eq!(query_out_of_scope("RETURN 'CREATE (n)' AS s"), None);
-        assert_eq!(
-            query_out_of_scope("MATCH (n) RETURN n.set, n.`delete`"),
-            None
-        );
-        assert_eq!(
-            query_out_of_scope("MATCH (n) SET n.x = 1"),
-            Some("query uses SET")
-        );
+        assert_eq!(query_out_of_scope("MATCH (n) RETURN n.set, n.`delete`"), None);
+        assert_eq!(query_out_of_scope("MATCH (n) SET n.x = 1"), Some("query uses SET"));
         // Comprehensions, quantifiers, reduce and UNION are implemented, so they run.
         assert_eq!(query_out_of_scope("RETURN [x IN [1, 2] | x * 2]"), None);
         assert_eq!(query_out_of_scope("MATCH (a) RETURN [(a)-->(b) | b.name]"), None);
         assert_eq!(query_out_of_scope("RETURN any(x IN [1] WHERE x = 1)"), None);
-        assert_eq!(
-            query_out_of_scope("RETURN date('2020-01-01')"),
-            Some("query uses temporal functions")
-        );
-        assert_eq!(
-            query_out_of_scope("MATCH (n) WHERE n.time > 1 RETURN n"),
-            None
-        );
+        assert_eq!(query_out_of_scope("RETURN date('2020-01-01')"), Some("query uses temporal functions"));
+        assert_eq!(query_out_of_scope("MATCH (n) WHERE n.time > 1 RETURN n"), None);
     }
 }
