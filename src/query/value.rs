@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
-use crate::model::{format_float, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
+pub use crate::model::quote_string;
+use crate::model::{format_float, write_list, write_map, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
 
 /// A value a query computes or returns.
 #[derive(Clone, Debug)]
@@ -422,24 +423,6 @@ impl Ord for GroupKey {
 // ---------------------------------------------------------------------------------------
 // Display
 
-/// Writes a string as a Cypher literal in single quotes.
-pub fn quote_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for ch in s.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            _ => out.push(ch),
-        }
-    }
-    out.push('\'');
-    out
-}
-
 fn write_props(f: &mut fmt::Formatter<'_>, props: &crate::model::Properties) -> fmt::Result {
     if props.is_empty() {
         return Ok(());
@@ -514,26 +497,8 @@ impl fmt::Display for QValue {
             QValue::Int(i) => write!(f, "{i}"),
             QValue::Float(x) => write!(f, "{}", format_float(*x)),
             QValue::Str(s) => write!(f, "{}", quote_string(s)),
-            QValue::List(items) => {
-                write!(f, "[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, ", ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                write!(f, "]")
-            }
-            QValue::Map(map) => {
-                write!(f, "{{")?;
-                for (i, (k, v)) in map.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, ", ")?;
-                    }
-                    write!(f, "{k}: {v}")?;
-                }
-                write!(f, "}}")
-            }
+            QValue::List(items) => write_list(f, items),
+            QValue::Map(map) => write_map(f, map),
             QValue::Node(node) => write!(f, "{node}"),
             QValue::Relationship(rel) => write!(f, "{rel}"),
             QValue::Path(path) => write!(f, "{path}"),
