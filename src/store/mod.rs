@@ -159,7 +159,7 @@ impl Store {
             .path(path)
             .cache_capacity(cache_bytes(mode))
             .mode(sled::Mode::HighThroughput)
-            .flush_every_ms(None)
+            .flush_every_ms(background_flush_ms())
             .open()
             .map_err(|e| classify_open_error(e, path))?;
         Self::from_db(db, path.to_path_buf())
@@ -505,6 +505,12 @@ fn corrupt_key(key: &[u8]) -> StoreError {
 /// sled's page cache: 64 MiB while writing (ingest keeps its own maps and must stay
 /// small), 256 MiB when reading, enough for the working set of a 100 k-article store so
 /// warm queries do not re-read pages; `DIPLOGRAPH_CACHE_MB` overrides both.
+/// sled's background flush interval: none by default (every command flushes once, at its end,
+/// which measured fastest); `DIPLOGRAPH_FLUSH_MS` sets one (see BENCHMARKS.md).
+fn background_flush_ms() -> Option<u64> {
+    std::env::var("DIPLOGRAPH_FLUSH_MS").ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|&ms| ms > 0)
+}
+
 fn cache_bytes(mode: OpenMode) -> u64 {
     let default_mb = match mode {
         OpenMode::CreateIfMissing => 64,
