@@ -390,3 +390,56 @@ fn looks_like_ref(value: &str) -> bool {
         && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && value.chars().any(|c| c == '_' || c.is_ascii_digit())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(key: &str) -> ResolvedEntity {
+        ResolvedEntity {
+            kind: "Person".into(),
+            name: key.into(),
+            aliases: Vec::new(),
+            title: None,
+            target: Target::New,
+            key: key.into(),
+            country: None,
+        }
+    }
+
+    #[test]
+    fn event_identity_ignores_filler_order_but_not_date_precision_or_status() {
+        let entities = vec![entity("person:a"), entity("person:b"), entity("place:c")];
+        let roles = |order: Vec<usize>| vec![("PARTICIPANT".to_string(), order), ("PLACE".to_string(), vec![2])];
+        let key = |order, date, status| event_key("meeting", &roles(order), &entities, date, status);
+        assert_eq!(key(vec![0, 1], Some("2024-02"), "occurred"), key(vec![1, 0], Some("2024-02"), "occurred"));
+        assert_ne!(key(vec![0, 1], Some("2024-02"), "occurred"), key(vec![0, 1], Some("2024-02-18"), "occurred"));
+        assert_ne!(key(vec![0, 1], Some("2024-02"), "occurred"), key(vec![0, 1], Some("2024-02"), "planned"));
+        assert!(key(vec![0, 1], None, "occurred").starts_with("meeting:undated:"));
+    }
+
+    #[test]
+    fn a_filler_moved_to_another_role_is_another_event() {
+        let entities = vec![entity("person:a"), entity("person:b")];
+        let gift = |giver, recipient| {
+            let roles = vec![("GIVER".to_string(), vec![giver]), ("RECIPIENT".to_string(), vec![recipient])];
+            event_key("gift", &roles, &entities, Some("2023"), "occurred")
+        };
+        assert_ne!(gift(0, 1), gift(1, 0));
+    }
+
+    #[test]
+    fn entity_ids_are_kind_and_normalised_name() {
+        assert_eq!(entity_key("Person", "Kim Jong-un"), "person:kim-jong-un");
+        assert_eq!(entity_key("Person", "  KIM  jong un "), "person:kim-jong-un");
+        assert_eq!(entity_key("Country", "North Korea"), "country:north-korea");
+    }
+
+    #[test]
+    fn only_identifier_shaped_values_look_like_refs() {
+        assert!(looks_like_ref("yoon_sk"));
+        assert!(looks_like_ref("p12"));
+        assert!(!looks_like_ref("Yoon Suk Yeol"));
+        assert!(!looks_like_ref("seoul"));
+    }
+}
