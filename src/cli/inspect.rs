@@ -153,11 +153,7 @@ fn describe_node(store: &Store, id: NodeId, record: &NodeRecord) -> Result<Shown
             let adjacent = adjacent?;
             let other = store.node(adjacent.other)?;
             let other_key = other.as_ref().and_then(|n| n.key()).unwrap_or_default().to_string();
-            let other_name = other
-                .as_ref()
-                .and_then(|n| n.props.get("name").or(n.props.get("title")))
-                .map(plain)
-                .unwrap_or_default();
+            let other_name = other.as_ref().map(display_name).unwrap_or_default();
             let props = store.edge(adjacent.edge)?.map(|e| e.props).unwrap_or_default();
             let arrow = match direction {
                 Direction::Out => format!("-[:{}]->", adjacent.edge_type),
@@ -187,6 +183,15 @@ fn describe_node(store: &Store, id: NodeId, record: &NodeRecord) -> Result<Shown
         "edges": edges_json,
     });
     Ok(Shown { text, json })
+}
+
+/// What to call a node in a listing: an entity's name, an article's title, or for an event
+/// its type, date and status (`meeting 2023-09-13 occurred`).
+fn display_name(node: &NodeRecord) -> String {
+    if let Some(name) = node.props.get("name").or(node.props.get("title")) {
+        return plain(name);
+    }
+    ["type", "date", "status"].iter().filter_map(|key| node.props.get(*key)).map(plain).collect::<Vec<_>>().join(" ")
 }
 
 /// A value for people: strings without quotes, lists joined.
