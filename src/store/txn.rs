@@ -212,9 +212,9 @@ impl<'s> WriteTxn<'s> {
             }
         }
         self.put(keys::node(id).to_vec(), codec::encode(&record)?);
-        let mut cache = self.cache.borrow_mut();
-        cache.forget_lookups(&record);
-        cache.remember_node(id, Some(record));
+        // New nodes are not cached: most are events and articles, read again rarely; the
+        // entities that resolution reads over and over enter the cache on their first read.
+        self.cache.borrow_mut().forget_lookups(&record);
         Ok(id)
     }
 
@@ -258,7 +258,7 @@ impl<'s> WriteTxn<'s> {
         self.stats.nodes = self.stats.nodes.saturating_sub(1);
         let mut cache = self.cache.borrow_mut();
         cache.forget_lookups(&record);
-        cache.remember_node(id, None);
+        cache.nodes.remove(&id);
         Ok(())
     }
 
