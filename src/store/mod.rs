@@ -218,10 +218,6 @@ impl Store {
         Ok(())
     }
 
-    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
-    }
-
     pub fn stats(&self) -> Result<Stats, StoreError> {
         match self.db.get(keys::META_STATS)? {
             Some(bytes) => codec::decode(&bytes, "statistics"),

@@ -67,10 +67,6 @@ impl<'s> WriteTxn<'s> {
         self.pending.len()
     }
 
-    pub fn stats(&self) -> &Stats {
-        &self.stats
-    }
-
     /// Applies every pending write as one atomic sled batch (not yet flushed) and
     /// leaves the transaction empty for more work.
     pub fn commit(&mut self) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use diplograph::model::Value;
+use diplograph::model::{write_list, write_map, Value};
 use diplograph::query::value::{NodeValue, QValue, RelValue};
 
 /// A value as the TCK writes it.
@@ -475,16 +475,7 @@ impl fmt::Display for Expected {
             Expected::Int(i) => write!(f, "{i}"),
             Expected::Float(x) => write!(f, "{}", diplograph::model::format_float(*x)),
             Expected::Str(s) => write!(f, "{}", diplograph::query::value::quote_string(s)),
-            Expected::List(items) => {
-                write!(f, "[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, ", ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                write!(f, "]")
-            }
+            Expected::List(items) => write_list(f, items),
             Expected::Map(map) => write_map(f, map),
             Expected::Node(node) => write!(f, "{node}"),
             Expected::Rel(rel) => write!(f, "{rel}"),
@@ -501,17 +492,6 @@ impl fmt::Display for Expected {
             }
         }
     }
-}
-
-fn write_map(f: &mut fmt::Formatter<'_>, map: &BTreeMap<String, Expected>) -> fmt::Result {
-    write!(f, "{{")?;
-    for (i, (k, v)) in map.iter().enumerate() {
-        if i > 0 {
-            write!(f, ", ")?;
-        }
-        write!(f, "{k}: {v}")?;
-    }
-    write!(f, "}}")
 }
 
 impl fmt::Display for NodeShape {
