@@ -10,7 +10,8 @@ use std::fmt;
 
 use crate::ingest::resolve::entity_key;
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value, ENTITY_KINDS};
-use crate::store::{codec, keys, Direction, Stats, Store, StoreError, FORMAT_VERSION};
+use crate::store::page::{self, NodeAdjacency};
+use crate::store::{codec, key_index, keys, Direction, Stats, Store, StoreError, FORMAT_VERSION};
 
 /// Problems past this many are counted, not listed: a badly damaged store would
 /// otherwise print one line per key.
@@ -91,13 +92,14 @@ impl fmt::Display for Problem {
 pub fn check_store(store: &Store) -> Result<CheckReport, StoreError> {
     let mut checker = Checker::new(store);
     checker.check_format()?;
+    checker.load_label_index()?;
+    checker.load_key_index()?;
     checker.check_nodes()?;
+    checker.load_adjacency()?;
     checker.check_edges()?;
     checker.check_label_index()?;
     checker.check_key_index()?;
     checker.check_name_index()?;
-    checker.check_adjacency(Direction::Out)?;
-    checker.check_adjacency(Direction::In)?;
     checker.check_other_keyspaces()?;
     checker.check_provenance();
     checker.check_stats()?;
@@ -150,6 +152,17 @@ struct Checker<'s> {
     counted: Stats,
     max_node: Option<NodeId>,
     max_edge: Option<EdgeId>,
+    /// Edge types by symbol number.
+    symbols: Vec<String>,
+    /// The label index as stored.
+    label_index: HashMap<String, HashSet<NodeId>>,
+    /// The `id` index as stored: live nodes by hash.
+    key_index: HashMap<u64, Vec<NodeId>>,
+    /// Nodes by the hash of their `id`, with the id and labels (to find shared ids).
+    keys_by_hash: HashMap<u64, Vec<(NodeId, String, Vec<String>)>>,
+    /// Adjacency entries by (edge, direction): (node, edge type, other node); each edge
+    /// removes its two, what remains names no edge.
+    adjacency: HashMap<(EdgeId, u8), (NodeId, String, NodeId)>,
 }
 
 impl<'s> Checker<'s> {
@@ -162,6 +175,11 @@ impl<'s> Checker<'s> {
             counted: Stats::default(),
             max_node: None,
             max_edge: None,
+            symbols: Vec::new(),
+            label_index: HashMap::new(),
+            key_index: HashMap::new(),
+            keys_by_hash: HashMap::new(),
+            adjacency: HashMap::new(),
         }
     }
 
@@ -192,10 +210,67 @@ impl<'s> Checker<'s> {
                 ),
             },
         }
+        let known = [keys::META_VERSION, keys::META_COUNTERS, keys::META_STATS, keys::META_SYMBOLS, keys::META_RUNS];
         for item in self.store.scan_keyspace(keys::META) {
             let (key, _) = item?;
-            if ![keys::META_VERSION, keys::META_COUNTERS, keys::META_STATS].contains(&&key[..]) {
+            if !known.contains(&&key[..]) {
                 self.problem(Area::Keyspace, format!("unknown meta record {}", show_key(&key)));
+            }
+        }
+        if let Some(bytes) = self.store.raw_get(keys::META_SYMBOLS)? {
+            match codec::decode::<Vec<String>>(&bytes, "the edge type table") {
+                Ok(names) => self.symbols = names,
+                Err(err) => self.problem(Area::Format, error_text(&err)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The non-empty slots of every page under `prefix`, with their ids; malformed pages
+    /// are reported and skipped.
+    fn page_slots(&mut self, prefix: u8, area: Area, what: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let mut slots = Vec::new();
+        for item in self.store.scan_keyspace(prefix) {
+            let (key, value) = item?;
+            let Some(number) = exact_id(&key) else {
+                self.problem(area, format!("malformed {what} page key {}", show_key(&key)));
+                continue;
+            };
+            let Some(decoded) = page::decode_page(&value) else {
+                self.problem(area, format!("{what} page {number} does not decode"));
+                continue;
+            };
+            if decoded.iter().all(Vec::is_empty) {
+                self.problem(area, format!("{what} page {number} is stored empty"));
+            }
+            let first = number.saturating_mul(page::PAGE_SLOTS as u64);
+            slots.extend(
+                decoded.into_iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| (first + i as u64, s)),
+            );
+        }
+        Ok(slots)
+    }
+
+    /// Reads the label index into memory, reporting malformed chunks and ids outside their chunk.
+    fn load_label_index(&mut self) -> Result<(), StoreError> {
+        for item in self.store.scan_keyspace(keys::LABEL) {
+            let (key, value) = item?;
+            let Some((label, chunk)) = keys::parse_label_chunk(&key) else {
+                self.problem(Area::LabelIndex, format!("malformed label index key {}", show_key(&key)));
+                continue;
+            };
+            let Some(ids) = page::decode_ids(&value) else {
+                self.problem(Area::LabelIndex, format!("the {label} chunk {chunk} does not decode"));
+                continue;
+            };
+            if ids.is_empty() {
+                self.problem(Area::LabelIndex, format!("the {label} chunk {chunk} is stored empty"));
+            }
+            let members = self.label_index.entry(label.clone()).or_default();
+            let misplaced: Vec<NodeId> =
+                ids.into_iter().filter(|&id| id / page::LABEL_SPAN != chunk || !members.insert(id)).collect();
+            for id in misplaced {
+                self.problem(Area::LabelIndex, format!("the {label} chunk {chunk} holds node {id} out of place"));
             }
         }
         Ok(())
@@ -203,15 +278,10 @@ impl<'s> Checker<'s> {
 
     /// Every node decodes, has an `id`, and is in the label, id and (entities) name indexes.
     fn check_nodes(&mut self) -> Result<(), StoreError> {
-        for item in self.store.scan_keyspace(keys::NODE) {
-            let (key, value) = item?;
+        for (id, bytes) in self.page_slots(keys::NODE_PAGE, Area::Node, "node")? {
             self.report.nodes += 1;
-            let Some(id) = exact_id(&key) else {
-                self.problem(Area::Node, format!("malformed node key {}", show_key(&key)));
-                continue;
-            };
             self.max_node = self.max_node.max(Some(id));
-            let record: NodeRecord = match codec::decode(&value, "a node") {
+            let record: NodeRecord = match codec::decode(&bytes, "a node") {
                 Ok(record) => record,
                 Err(err) => {
                     self.problem(Area::Node, format!("node {id}: {}", error_text(&err)));
@@ -238,15 +308,17 @@ impl<'s> Checker<'s> {
         for (i, label) in record.labels.iter().enumerate() {
             if record.labels[..i].contains(label) {
                 self.problem(Area::Node, format!("{name} has the label {label} twice"));
-            } else if self.store.raw_get(&keys::label(label, id))?.is_none() {
+            } else if !self.label_index.get(label).is_some_and(|members| members.contains(&id)) {
                 self.problem(Area::LabelIndex, format!("{name} has label {label} but no label index entry"));
             }
         }
         match record.key() {
             Some(key) => {
-                if self.store.raw_get(&keys::by_key(key, id))?.is_none() {
+                let hash = key_index::hash_id(key);
+                if !self.key_index.get(&hash).is_some_and(|nodes| nodes.contains(&id)) {
                     self.problem(Area::KeyIndex, format!("{name} is missing from the id index"));
                 }
+                self.keys_by_hash.entry(hash).or_default().push((id, key.to_string(), record.labels.clone()));
             }
             None => self.problem(Area::Model, format!("node {id} has no string `id` property")),
         }
@@ -330,20 +402,80 @@ impl<'s> Checker<'s> {
         Ok(())
     }
 
-    /// Every edge decodes, joins existing nodes of the right classes and is in both adjacencies.
-    fn check_edges(&mut self) -> Result<(), StoreError> {
-        for item in self.store.scan_keyspace(keys::EDGE) {
-            let (key, value) = item?;
-            self.report.edges += 1;
-            let Some(id) = exact_id(&key) else {
-                self.problem(Area::Edge, format!("malformed edge key {}", show_key(&key)));
+    /// Reads the adjacency pages and chunks into memory: every entry is listed once, under
+    /// a defined type, at a node that exists; a spilled list has chunks and an inline one none.
+    fn load_adjacency(&mut self) -> Result<(), StoreError> {
+        let mut spilled: HashSet<(NodeId, u8)> = HashSet::new();
+        for (node, bytes) in self.page_slots(keys::ADJ_PAGE, Area::Adjacency, "adjacency")? {
+            let Some(adjacency) = NodeAdjacency::decode(&bytes) else {
+                self.problem(Area::Adjacency, format!("the adjacency of node {node} does not decode"));
                 continue;
             };
+            if !self.nodes.contains_key(&node) {
+                self.problem(Area::Adjacency, format!("adjacency stored for node {node}, which does not exist"));
+            }
+            for (direction, list) in [(keys::OUT, &adjacency.out), (keys::IN, &adjacency.incoming)] {
+                if list.spilled {
+                    spilled.insert((node, direction));
+                }
+                for entry in &list.entries {
+                    self.note_adjacency(node, direction, entry.sym, entry.edge, entry.other);
+                }
+            }
+        }
+        let mut chunked: HashSet<(NodeId, u8)> = HashSet::new();
+        for item in self.store.scan_keyspace(keys::ADJ_CHUNK) {
+            let (key, value) = item?;
+            let Some((node, direction, sym, first)) = keys::parse_adjacency_chunk(&key) else {
+                self.problem(Area::Adjacency, format!("malformed adjacency chunk key {}", show_key(&key)));
+                continue;
+            };
+            let Some(pairs) = page::decode_chunk(&value) else {
+                self.problem(Area::Adjacency, format!("an adjacency chunk of node {node} does not decode"));
+                continue;
+            };
+            if pairs.is_empty() || pairs[0].0 < first {
+                self.problem(
+                    Area::Adjacency,
+                    format!("the adjacency chunk of node {node} from edge {first} is empty or out of place"),
+                );
+            }
+            chunked.insert((node, direction));
+            for (edge, other) in pairs {
+                self.note_adjacency(node, direction, sym, edge, other);
+            }
+        }
+        for (node, direction) in chunked.difference(&spilled) {
+            self.problem(
+                Area::Adjacency,
+                format!("node {node} has adjacency chunks its page does not point to (direction {direction})"),
+            );
+        }
+        Ok(())
+    }
+
+    fn note_adjacency(&mut self, node: NodeId, direction: u8, sym: u32, edge: EdgeId, other: NodeId) {
+        let side = if direction == keys::OUT { "out" } else { "in" };
+        let Some(edge_type) = self.symbols.get(sym as usize).cloned() else {
+            self.problem(Area::Adjacency, format!("{side}-adjacency of node {node} names undefined edge type {sym}"));
+            return;
+        };
+        if self.adjacency.insert((edge, direction), (node, edge_type.clone(), other)).is_some() {
+            self.problem(Area::Adjacency, format!("edge {edge} is listed twice in {side}-adjacency"));
+        }
+    }
+
+    /// Every edge decodes, joins existing nodes of the right classes and is in both adjacencies.
+    fn check_edges(&mut self) -> Result<(), StoreError> {
+        for (id, bytes) in self.page_slots(keys::EDGE_PAGE, Area::Edge, "edge")? {
+            self.report.edges += 1;
             self.max_edge = self.max_edge.max(Some(id));
-            let record: EdgeRecord = match codec::decode(&value, "an edge") {
+            let record: EdgeRecord = match codec::decode(&bytes, "an edge") {
                 Ok(record) => record,
                 Err(err) => {
                     self.problem(Area::Edge, format!("edge {id}: {}", error_text(&err)));
+                    self.adjacency.remove(&(id, keys::OUT));
+                    self.adjacency.remove(&(id, keys::IN));
                     continue;
                 }
             };
@@ -351,20 +483,30 @@ impl<'s> Checker<'s> {
             *self.counted.edge_types.entry(record.edge_type.clone()).or_insert(0) += 1;
             self.check_edge(id, &record)?;
         }
+        // What is left names edges that do not exist.
+        let mut orphans: Vec<_> = self.adjacency.drain().collect();
+        orphans.sort_unstable();
+        for ((edge, direction), (node, edge_type, other)) in orphans {
+            let side = if direction == keys::OUT { "out" } else { "in" };
+            self.problem(
+                Area::Adjacency,
+                format!("{side}-adjacency entry ({node} {edge_type} edge {edge} -> {other}) names an edge that does not exist"),
+            );
+        }
         Ok(())
     }
 
     fn check_edge(&mut self, id: EdgeId, record: &EdgeRecord) -> Result<(), StoreError> {
         let what = format!("edge {id} ({} {} -> {})", record.edge_type, record.src, record.dst);
         for (direction, node, other) in [(keys::OUT, record.src, record.dst), (keys::IN, record.dst, record.src)] {
-            let entry = self.store.raw_get(&keys::adjacency(direction, node, &record.edge_type, id))?;
             let side = if direction == keys::OUT { "out" } else { "in" };
-            match entry {
+            match self.adjacency.remove(&(id, direction)) {
                 None => self.problem(Area::Adjacency, format!("{what} has no {side}-adjacency entry")),
-                Some(value) if keys::read_u64(&value) != Some(other) || value.len() != 8 => self.problem(
-                    Area::Adjacency,
-                    format!("{what}: its {side}-adjacency entry names node {:02x?}", &value[..]),
-                ),
+                Some((at, edge_type, there)) if at != node || there != other || edge_type != record.edge_type => self
+                    .problem(
+                        Area::Adjacency,
+                        format!("{what}: its {side}-adjacency entry says {at} {edge_type} -> {there}"),
+                    ),
                 Some(_) => {}
             }
         }
@@ -402,12 +544,11 @@ impl<'s> Checker<'s> {
 
     /// Every label entry names an existing node that has the label.
     fn check_label_index(&mut self) -> Result<(), StoreError> {
-        for item in self.store.scan_keyspace(keys::LABEL) {
-            let (key, _) = item?;
-            let Some((label, id)) = split_string_key(&key) else {
-                self.problem(Area::LabelIndex, format!("malformed label index key {}", show_key(&key)));
-                continue;
-            };
+        let entries: Vec<(String, NodeId)> = std::mem::take(&mut self.label_index)
+            .into_iter()
+            .flat_map(|(label, ids)| ids.into_iter().map(move |id| (label.clone(), id)))
+            .collect();
+        for (label, id) in entries {
             match self.node_record(id)? {
                 Lookup::Missing => {
                     self.problem(Area::LabelIndex, format!("{label} entry for node {id}, which does not exist"))
@@ -422,40 +563,88 @@ impl<'s> Checker<'s> {
         Ok(())
     }
 
-    /// Every id entry names an existing node with that `id`; no two articles, events or
-    /// entities of one kind share an id.
-    fn check_key_index(&mut self) -> Result<(), StoreError> {
-        let mut group: Option<KeyGroup> = None;
-        for item in self.store.scan_keyspace(keys::BY_KEY) {
-            let (key, _) = item?;
-            let Some((string_id, id)) = split_string_key(&key) else {
-                self.problem(Area::KeyIndex, format!("malformed id index key {}", show_key(&key)));
-                continue;
-            };
-            if group.as_ref().is_some_and(|(current, _)| *current != string_id) {
-                if let Some((current, members)) = group.take() {
-                    self.check_shared_id(&current, &members);
-                }
+    /// Reads the `id` index runs into memory: the runs meta names exactly the stored runs,
+    /// blocks decode, sorted, with the posting counts recorded.
+    fn load_key_index(&mut self) -> Result<(), StoreError> {
+        let runs = match self.store.key_runs() {
+            Ok(runs) => runs,
+            Err(err) => {
+                self.problem(Area::KeyIndex, error_text(&err));
+                Vec::new()
             }
-            let members = &mut group.get_or_insert_with(|| (string_id.clone(), Vec::new())).1;
-            match self.node_record(id)? {
-                Lookup::Missing => {
-                    self.problem(Area::KeyIndex, format!("id '{string_id}' points to node {id}, which does not exist"))
-                }
-                Lookup::Found(record) => {
-                    if record.key() != Some(string_id.as_str()) {
-                        self.problem(
-                            Area::KeyIndex,
-                            format!("id '{string_id}' points to {}, whose id differs", node_name(id, &record)),
-                        );
-                    }
-                    members.push((id, record.labels));
-                }
-                Lookup::Undecodable => {}
+        };
+        let mut found: Vec<NodeId> = Vec::new();
+        let mut live: HashMap<u64, Vec<NodeId>> = HashMap::new();
+        let listed: HashSet<u32> = runs.iter().map(|r| r.id).collect();
+        for item in self.store.scan_keyspace(keys::KEY_RUN) {
+            let (key, _) = item?;
+            let run = key.get(1..5).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+            if key.len() != 13 || !run.is_some_and(|r| listed.contains(&r)) {
+                self.problem(Area::KeyIndex, format!("id index block {} belongs to no listed run", show_key(&key)));
             }
         }
-        if let Some((current, members)) = group {
-            self.check_shared_id(&current, &members);
+        for run in runs {
+            let mut postings = Vec::new();
+            for item in self.store.scan_keyspace(keys::KEY_RUN) {
+                let (key, block) = item?;
+                if !key.starts_with(&keys::key_run_prefix(run.id)) {
+                    continue;
+                }
+                match key_index::decode_block(&block) {
+                    Some(block) if block.first().map(|p| p.hash) == keys::read_u64(&key[5..]) => postings.extend(block),
+                    _ => self.problem(Area::KeyIndex, format!("id index block {} does not decode", show_key(&key))),
+                }
+            }
+            if postings.windows(2).any(|w| w[0] >= w[1]) {
+                self.problem(Area::KeyIndex, format!("id index run {} is not sorted", run.id));
+            }
+            if postings.len() as u64 != run.postings {
+                self.problem(
+                    Area::KeyIndex,
+                    format!("id index run {} holds {} postings, {} recorded", run.id, postings.len(), run.postings),
+                );
+            }
+            for posting in postings {
+                found.clear();
+                found.extend(live.remove(&posting.hash).unwrap_or_default());
+                key_index::apply(&mut found, std::iter::once(posting));
+                if !found.is_empty() {
+                    live.insert(posting.hash, found.clone());
+                }
+            }
+        }
+        self.key_index = live;
+        Ok(())
+    }
+
+    /// Every id entry names an existing node whose `id` hashes to it; no two articles,
+    /// events or entities of one kind share an id.
+    fn check_key_index(&mut self) -> Result<(), StoreError> {
+        let mut entries: Vec<(u64, NodeId)> =
+            self.key_index.iter().flat_map(|(&hash, nodes)| nodes.iter().map(move |&n| (hash, n))).collect();
+        entries.sort_unstable();
+        for (hash, id) in entries {
+            match self.node_record(id)? {
+                Lookup::Missing => {
+                    self.problem(Area::KeyIndex, format!("an id entry points to node {id}, which does not exist"))
+                }
+                Lookup::Found(record) if record.key().map(key_index::hash_id) != Some(hash) => self.problem(
+                    Area::KeyIndex,
+                    format!("an id entry points to {}, whose id differs", node_name(id, &record)),
+                ),
+                Lookup::Found(_) | Lookup::Undecodable => {}
+            }
+        }
+        let groups: Vec<Vec<(NodeId, String, Vec<String>)>> =
+            std::mem::take(&mut self.keys_by_hash).into_values().filter(|g| g.len() > 1).collect();
+        for group in groups {
+            let mut by_key: BTreeMap<String, Vec<(NodeId, Vec<String>)>> = BTreeMap::new();
+            for (id, key, labels) in group {
+                by_key.entry(key).or_default().push((id, labels));
+            }
+            for (key, members) in by_key {
+                self.check_shared_id(&key, &members);
+            }
         }
         Ok(())
     }
@@ -536,54 +725,18 @@ impl<'s> Checker<'s> {
         }
     }
 
-    /// Every adjacency entry names an existing edge with the same endpoints and type.
-    fn check_adjacency(&mut self, direction: Direction) -> Result<(), StoreError> {
-        let (prefix, side) = match direction {
-            Direction::Out => (keys::OUT, "out"),
-            Direction::In => (keys::IN, "in"),
-        };
-        for item in self.store.scan_keyspace(prefix) {
-            let (key, value) = item?;
-            let parsed = keys::read_u64(key.get(1..).unwrap_or_default())
-                .zip(keys::parse_adjacency(&key))
-                .filter(|(_, (edge_type, _))| key.len() == 1 + 8 + 4 + edge_type.len() + 8);
-            let (Some((node, (edge_type, edge))), Some(other)) =
-                (parsed, keys::read_u64(&value).filter(|_| value.len() == 8))
-            else {
-                self.problem(
-                    Area::Adjacency,
-                    format!("malformed {side}-adjacency entry {} -> {:02x?}", show_key(&key), &value[..]),
-                );
-                continue;
-            };
-            let entry = format!("{side}-adjacency entry ({node} {edge_type} edge {edge} -> {other})");
-            let record: EdgeRecord = match self.store.raw_get(&keys::edge(edge))? {
-                None => {
-                    self.problem(Area::Adjacency, format!("{entry} names an edge that does not exist"));
-                    continue;
-                }
-                Some(bytes) => match codec::decode(&bytes, "an edge") {
-                    Ok(record) => record,
-                    Err(_) => continue, // reported by the edge pass
-                },
-            };
-            let (here, there) = match direction {
-                Direction::Out => (record.src, record.dst),
-                Direction::In => (record.dst, record.src),
-            };
-            if record.edge_type != edge_type || here != node || there != other {
-                self.problem(
-                    Area::Adjacency,
-                    format!("{entry} disagrees with the edge ({} {} -> {})", record.edge_type, record.src, record.dst),
-                );
-            }
-        }
-        Ok(())
-    }
-
     /// Keys outside the known keyspaces are reported, one line per prefix byte.
     fn check_other_keyspaces(&mut self) -> Result<(), StoreError> {
-        let known = [keys::META, keys::NODE, keys::EDGE, keys::LABEL, keys::OUT, keys::IN, keys::BY_KEY, keys::BY_NAME];
+        let known = [
+            keys::META,
+            keys::NODE_PAGE,
+            keys::EDGE_PAGE,
+            keys::LABEL,
+            keys::ADJ_PAGE,
+            keys::ADJ_CHUNK,
+            keys::KEY_RUN,
+            keys::BY_NAME,
+        ];
         for prefix in (0..=u8::MAX).filter(|p| !known.contains(p)) {
             let mut count = 0u64;
             for item in self.store.scan_keyspace(prefix) {
@@ -694,8 +847,6 @@ impl<'s> Checker<'s> {
     }
 }
 
-/// Id index entries that share one id string: the string, and each node with its labels.
-type KeyGroup = (String, Vec<(NodeId, Vec<String>)>);
 /// Name index entries that share one normalised name: the name, and each entity (kind,
 /// node) whose canonical name it is.
 type NameGroup = (String, Vec<(String, NodeId)>);
@@ -787,15 +938,5 @@ mod tests {
     fn an_empty_store_has_no_problems() {
         let store = Store::temporary().expect("temporary store");
         assert!(check_store(&store).expect("check runs").is_ok());
-    }
-
-    #[test]
-    fn index_keys_split_only_when_exact() {
-        let key = keys::by_key("person:kim", 7);
-        assert_eq!(split_string_key(&key), Some(("person:kim".to_string(), 7)));
-        assert_eq!(split_string_key(&key[..key.len() - 1]), None);
-        let mut longer = key.clone();
-        longer.push(0);
-        assert_eq!(split_string_key(&longer), None);
     }
 }

@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diplograph::model::NodeRecord;
-use diplograph::store::{codec, keys, Direction, OpenMode, Stats, Store};
+use diplograph::store::page::{self, NodeAdjacency};
+use diplograph::store::{codec, key_index, keys, Direction, OpenMode, Stats, Store};
 use harness::{
     assert_check_ok, canonical_at, generate, reports_by_article, run, stats_json, text, GenOptions, BIN, EXAMPLE,
 };
@@ -34,7 +35,7 @@ fn check_reports_ok_with_counts_on_a_sound_store() {
     ingest_ok(&db, EXAMPLE.as_ref());
     let output = run(&db, &["check"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 46 nodes, 101 edges, format version 1\n");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 46 nodes, 101 edges, format version 2\n");
 }
 
 /// Raw writes that damage a store the way a bug or a bad disk would.
@@ -46,8 +47,59 @@ impl Damage {
         self.0.push((key.to_vec(), Some(value.to_vec())));
     }
 
+    /// The value of `key` after the damage planned so far.
+    fn current(&self, store: &Store, key: &[u8]) -> Option<Vec<u8>> {
+        match self.0.iter().rev().find(|(k, _)| k == key) {
+            Some((_, value)) => value.clone(),
+            None => store.raw_get(key).expect("read").map(|v| v.to_vec()),
+        }
+    }
+
+    /// Edits one slot of the page under `key` (a node, edge or adjacency page).
+    fn edit_slot(&mut self, store: &Store, key: &[u8], id: u64, edit: impl FnOnce(&mut Vec<u8>)) {
+        let mut slots = match self.current(store, key) {
+            Some(bytes) => page::decode_page(&bytes).expect("a page"),
+            None => vec![Vec::new(); page::PAGE_SLOTS],
+        };
+        edit(&mut slots[page::slot_number(id)]);
+        self.insert(key, &page::encode_page(&slots));
+    }
+
+    /// Edits `node`'s (inline) adjacency.
+    fn edit_adjacency(&mut self, store: &Store, node: u64, edit: impl FnOnce(&mut NodeAdjacency)) {
+        self.edit_slot(store, &keys::adjacency_page(page::page_number(node)), node, |bytes| {
+            let mut adjacency = NodeAdjacency::decode(bytes).expect("adjacency");
+            edit(&mut adjacency);
+            *bytes = adjacency.encode();
+        });
+    }
+
+    /// Edits the label chunk that holds `node`.
+    fn edit_label(&mut self, store: &Store, label: &str, node: u64, edit: impl FnOnce(&mut Vec<u64>)) {
+        let key = keys::label_chunk(label, node / page::LABEL_SPAN);
+        let mut ids = self.current(store, &key).map(|b| page::decode_ids(&b).expect("ids")).unwrap_or_default();
+        edit(&mut ids);
+        self.insert(&key, &page::encode_ids(&ids));
+    }
+
     fn remove(&mut self, key: &[u8]) {
         self.0.push((key.to_vec(), None));
+    }
+
+    /// Adds a run to the id index holding `postings`, as if a commit had written it.
+    fn add_key_run(&mut self, store: &Store, mut postings: Vec<key_index::Posting>) {
+        let mut runs: Vec<key_index::RunInfo> = store
+            .raw_get(keys::META_RUNS)
+            .expect("read")
+            .map(|b| codec::decode(&b, "runs").expect("runs"))
+            .unwrap_or_default();
+        postings.sort_unstable();
+        let id = 999;
+        for (first, block) in key_index::blocks(&postings) {
+            self.insert(&keys::key_run_block(id, first), &block);
+        }
+        runs.push(key_index::RunInfo { id, postings: postings.len() as u64 });
+        self.insert(keys::META_RUNS, &codec::encode(&runs).expect("encode"));
     }
 }
 
@@ -96,7 +148,7 @@ fn check_finds_a_missing_label_entry() {
     assert_problem(
         check_after_damage(|plan, store| {
             let (id, _) = node_by_key(store, "person:kim-jong-un", "Person");
-            plan.remove(&keys::label("Person", id));
+            plan.edit_label(store, "Person", id, |ids| ids.retain(|&n| n != id));
         }),
         &["label index: node", "(person:kim-jong-un) has label Person but no label index entry"],
     );
@@ -105,14 +157,14 @@ fn check_finds_a_missing_label_entry() {
 #[test]
 fn check_finds_index_entries_that_point_nowhere() {
     assert_problem(
-        check_after_damage(|plan, _| {
-            plan.insert(&keys::label("Person", 9_999), &[]);
-            plan.insert(&keys::by_key("person:nobody", 9_998), &[]);
+        check_after_damage(|plan, store| {
+            plan.edit_label(store, "Person", 9_999, |ids| ids.push(9_999));
+            plan.add_key_run(store, vec![key_index::Posting::added(key_index::hash_id("person:nobody"), 9_998)]);
             plan.insert(&keys::by_name("nobody", 9_997), b"Person");
         }),
         &[
             "label index: Person entry for node 9999, which does not exist",
-            "id index: id 'person:nobody' points to node 9998, which does not exist",
+            "id index: an id entry points to node 9998, which does not exist",
             "name index: 'nobody' points to node 9997, which does not exist",
         ],
     );
@@ -123,7 +175,8 @@ fn check_finds_missing_id_and_name_entries() {
     assert_problem(
         check_after_damage(|plan, store| {
             let (id, _) = node_by_key(store, "person:vladimir-putin", "Person");
-            plan.remove(&keys::by_key("person:vladimir-putin", id));
+            let hash = key_index::hash_id("person:vladimir-putin");
+            plan.add_key_run(store, vec![key_index::Posting::removed(hash, id)]);
             plan.remove(&keys::by_name("putin", id));
         }),
         &[
@@ -141,8 +194,11 @@ fn check_finds_a_dangling_adjacency_entry_and_an_edge_missing_from_adjacency() {
             let (kim, _) = node_by_key(store, "person:kim-jong-un", "Person");
             let represents =
                 store.adjacent(kim, Direction::Out, Some("REPRESENTS")).next().expect("edge").expect("read");
-            plan.remove(&keys::adjacency(keys::OUT, kim, "REPRESENTS", represents.edge));
-            plan.insert(&keys::adjacency(keys::IN, kim, "GIVER", 7_777), &kim.to_be_bytes());
+            let giver = store.symbols().id("GIVER").expect("GIVER is a type");
+            plan.edit_adjacency(store, kim, |adjacency| {
+                adjacency.out.entries.retain(|e| e.edge != represents.edge);
+                adjacency.incoming.entries.push(page::AdjEntry { sym: giver, edge: 7_777, other: kim });
+            });
         }),
         &["has no out-adjacency entry", "in-adjacency entry (", "names an edge that does not exist"],
     );
@@ -153,9 +209,11 @@ fn check_finds_an_undecodable_node_and_its_dangling_edges() {
     assert_problem(
         check_after_damage(|plan, store| {
             let (article, _) = node_by_key(store, "tass-2019-04-25-putin-kim-vladivostok-summit", "Article");
-            plan.insert(&keys::node(article), &[0xff, 0xfe, 0x00]);
+            plan.edit_slot(store, &keys::node_page(page::page_number(article)), article, |bytes| {
+                *bytes = vec![0xff, 0xfe, 0x00];
+            });
             let (lavrov, _) = node_by_key(store, "person:sergei-lavrov", "Person");
-            plan.remove(&keys::node(lavrov));
+            plan.edit_slot(store, &keys::node_page(page::page_number(lavrov)), lavrov, Vec::clear);
         }),
         &["node: node", "cannot decode a node", "its source node does not exist", "which does not exist"],
     );
@@ -173,9 +231,9 @@ fn check_finds_an_event_without_provenance() {
                 let report = report.expect("read");
                 let reports_left = store.adjacent(report.other, Direction::Out, Some("REPORTED_IN")).count();
                 if reports_left == 1 {
-                    plan.remove(&keys::edge(report.edge));
-                    plan.remove(&keys::adjacency(keys::OUT, report.other, "REPORTED_IN", report.edge));
-                    plan.remove(&keys::adjacency(keys::IN, article, "REPORTED_IN", report.edge));
+                    plan.edit_slot(store, &keys::edge_page(page::page_number(report.edge)), report.edge, Vec::clear);
+                    plan.edit_adjacency(store, report.other, |a| a.out.entries.retain(|e| e.edge != report.edge));
+                    plan.edit_adjacency(store, article, |a| a.incoming.entries.retain(|e| e.edge != report.edge));
                     stats.edges -= 1;
                     *stats.edge_types.get_mut("REPORTED_IN").expect("counted") -= 1;
                     break;
@@ -196,8 +254,8 @@ fn check_finds_wrong_counts_and_counters() {
             *stats.labels.entry("Gift".into()).or_insert(0) += 2;
             stats.edge_types.remove("HOST");
             plan.insert(keys::META_STATS, &codec::encode(&stats).expect("encode"));
-            // The counters record is (next node, next edge), bincode-encoded like a pair.
-            plan.insert(keys::META_COUNTERS, &codec::encode(&(3u64, 5u64)).expect("encode"));
+            // The counters record is (next node, next edge, next run), bincode-encoded like a tuple.
+            plan.insert(keys::META_COUNTERS, &codec::encode(&(3u64, 5u64, 0u32)).expect("encode"));
         }),
         &[
             "stats: 47 nodes recorded, 46 counted",
@@ -212,11 +270,12 @@ fn check_finds_wrong_counts_and_counters() {
 #[test]
 fn check_finds_unknown_keys_and_nodes_outside_the_model() {
     assert_problem(
-        check_after_damage(|plan, _| {
+        check_after_damage(|plan, store| {
             plan.insert(b"\x09stray", b"x");
             plan.insert(b"\x01whatever", b"x");
             let stray = NodeRecord { labels: vec![], props: Default::default() };
-            plan.insert(&keys::node(5_000), &codec::encode(&stray).expect("encode"));
+            let bytes = codec::encode(&stray).expect("encode");
+            plan.edit_slot(store, &keys::node_page(page::page_number(5_000)), 5_000, |slot| *slot = bytes);
         }),
         &[
             "keyspace: 1 keys under the unknown prefix 0x09",
@@ -240,7 +299,7 @@ fn check_refuses_a_store_of_another_format_version() {
     let output = run(&db, &["check"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("has format version 99, this diplograph reads version 1"),
+        String::from_utf8_lossy(&output.stderr).contains("has format version 99, this diplograph reads version 2"),
         "{}",
         text(&output)
     );
@@ -398,7 +457,7 @@ fn a_file_size_limit_mid_ingest_fails_clearly_and_keeps_what_it_reported() {
     let db = dir.path().join("graph.db");
     let batch = dir.path().join("batch.jsonl");
     std::fs::write(&batch, generate(GenOptions { articles: 800, seed: 5, replacements: false })).expect("write batch");
-    let script = "trap '' XFSZ; ulimit -f 8192; exec \"$0\" --db \"$1\" ingest \"$2\"";
+    let script = "trap '' XFSZ; ulimit -f 2048; exec \"$0\" --db \"$1\" ingest \"$2\"";
     let output = Command::new("sh").arg("-c").arg(script).arg(BIN).arg(&db).arg(&batch).output().expect("run sh");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));

@@ -23,7 +23,7 @@ pub use write::{remove_article, WriteCounts};
 /// Articles written per sled batch; each batch is applied atomically. Measured: larger
 /// batches cost sled far more memory and disk (2000 articles: 590 MB RSS, 137 MB on disk
 /// for 10k articles; 200: 198 MB, 94 MB) for no speed gain.
-const ARTICLES_PER_BATCH: usize = 256;
+const ARTICLES_PER_BATCH: usize = 2048;
 /// A batch is also applied when it holds this many pending key writes.
 const WRITES_PER_BATCH: usize = 40_000;
 

@@ -282,8 +282,9 @@ impl Resolver<'_, '_> {
         if found.len() > 1 {
             let mut by_name = Vec::new();
             for (id, kind) in &found {
-                let name =
-                    self.txn.node(*id)?.and_then(|n| n.props.get("name").and_then(Value::as_str).map(normalize_name));
+                let name = self.txn.with_node(*id, |n| {
+                    n.and_then(|n| n.props.get("name").and_then(Value::as_str).map(normalize_name))
+                })?;
                 if name.as_deref() == Some(normalised) {
                     by_name.push((*id, kind.clone()));
                 }
@@ -315,11 +316,11 @@ impl Resolver<'_, '_> {
         }
         let (target, name, key) = match target {
             Some((id, _)) => {
-                let node = self.txn.node(id)?;
-                let stored_name =
-                    node.as_ref().and_then(|n| n.props.get("name").and_then(Value::as_str)).unwrap_or(name).to_string();
-                let key =
-                    node.as_ref().and_then(|n| n.key()).map(str::to_string).unwrap_or_else(|| entity_key(kind, name));
+                let (stored_name, key) = self.txn.with_node(id, |node| {
+                    let stored_name = node.and_then(|n| n.props.get("name").and_then(Value::as_str)).unwrap_or(name);
+                    (stored_name.to_string(), node.and_then(|n| n.key()).map(str::to_string))
+                })?;
+                let key = key.unwrap_or_else(|| entity_key(kind, name));
                 (Target::Existing(id), stored_name, key)
             }
             None => (Target::New, name.to_string(), entity_key(kind, name)),

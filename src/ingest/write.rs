@@ -127,7 +127,7 @@ pub fn remove_article(txn: &mut WriteTxn<'_>, article_id: &str) -> Result<Option
 
 fn find_node(txn: &WriteTxn<'_>, key: &str, label: &str) -> Result<Option<NodeId>, StoreError> {
     for id in txn.nodes_with_key(key)? {
-        if txn.node(id)?.is_some_and(|n| n.has_label(label)) {
+        if txn.with_node(id, |n| n.is_some_and(|n| n.has_label(label)))? {
             return Ok(Some(id));
         }
     }
@@ -153,6 +153,21 @@ fn write_entity(
         }
         Target::Existing(id) => {
             counts.entities_merged += 1;
+            let unchanged = txn.with_node(id, |record| {
+                record.map(|record| {
+                    let known = |alias: &String| {
+                        let value = Value::Str(alias.clone());
+                        record.props.get("name") == Some(&value)
+                            || matches!(record.props.get("aliases"), Some(Value::List(list)) if list.contains(&value))
+                    };
+                    entity.aliases.iter().all(known) && (entity.title.is_none() || record.props.contains_key("title"))
+                })
+            })?;
+            match unchanged {
+                None => return Err(StoreError::Corrupt(format!("the name index points at missing node {id}"))),
+                Some(true) => return Ok(id),
+                Some(false) => {}
+            }
             let Some(mut record) = txn.node(id)? else {
                 return Err(StoreError::Corrupt(format!("the name index points at missing node {id}")));
             };

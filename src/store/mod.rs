@@ -1,20 +1,28 @@
-//! The sled store: one tree, keyspaces by prefix byte (see `keys`), bincode values.
-//! Reads serve the query engine; `WriteTxn` is the only way to change the graph.
+//! The sled store: one tree, keyspaces by prefix byte (see `keys`), packed values (see
+//! `page`, `key_index`). Reads serve the query engine; `WriteTxn` is the only way to change
+//! the graph.
 
 pub mod codec;
+pub mod key_index;
 pub mod keys;
+pub mod page;
 mod txn;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
+use key_index::RunInfo;
+use page::{page_number, slot_number, AdjList, NodeAdjacency};
 pub use txn::WriteTxn;
 
 /// The on-disk format this build reads and writes. Bump on any key or value change.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 packs records into pages and adjacency into pages and chunks (version 1 kept
+/// one key per record and index entry).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -84,6 +92,57 @@ impl Stats {
 struct Counters {
     next_node: NodeId,
     next_edge: EdgeId,
+    next_run: u32,
+}
+
+/// Edge types by number: adjacency stores a type as a small symbol number.
+#[derive(Clone, Debug, Default)]
+pub struct Symbols {
+    names: Vec<Arc<str>>,
+    ids: HashMap<Arc<str>, u32>,
+}
+
+impl Symbols {
+    fn from_names(names: Vec<String>) -> Symbols {
+        let mut symbols = Symbols::default();
+        for name in names {
+            symbols.intern(&name);
+        }
+        symbols
+    }
+
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, sym: u32) -> Result<&Arc<str>, StoreError> {
+        self.names
+            .get(sym as usize)
+            .ok_or_else(|| StoreError::Corrupt(format!("adjacency names edge type number {sym}, which is not defined")))
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.names.iter().map(|n| n.to_string()).collect()
+    }
 }
 
 /// One adjacency entry: the edge, its type and the node at the other end.
@@ -94,19 +153,18 @@ pub struct Adjacent {
     pub other: NodeId,
 }
 
-/// One adjacency entry read in place: the edge type stays in the key, so scanning many
-/// entries copies no strings.
+/// One adjacency entry as the query engine reads it: the type is shared, not copied.
 #[derive(Clone, Debug)]
 pub struct AdjacentEntry {
-    key: sled::IVec,
     pub edge: EdgeId,
     pub other: NodeId,
+    edge_type: Arc<str>,
 }
 
 impl AdjacentEntry {
     /// The edge type's bytes (UTF-8).
     pub fn edge_type(&self) -> &[u8] {
-        &self.key[13..self.key.len() - 8]
+        self.edge_type.as_bytes()
     }
 }
 
@@ -118,13 +176,23 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn keyspace(self) -> u8 {
+    /// The direction byte in adjacency chunk keys.
+    fn key_byte(self) -> u8 {
         match self {
             Direction::Out => keys::OUT,
             Direction::In => keys::IN,
         }
     }
+
+    fn list(self, adjacency: NodeAdjacency) -> AdjList {
+        match self {
+            Direction::Out => adjacency.out,
+            Direction::In => adjacency.incoming,
+        }
+    }
 }
+
+type Entries<'a> = Box<dyn Iterator<Item = Result<AdjacentEntry, StoreError>> + 'a>;
 
 pub struct Store {
     db: sled::Db,
@@ -132,6 +200,8 @@ pub struct Store {
     /// Queries hold it shared for their whole run and a commit holds it exclusively while it
     /// applies its batch, so a query in this process sees each article wholly or not at all.
     gate: std::sync::RwLock<()>,
+    /// The edge-type table, replaced by each commit that adds a type.
+    symbols: std::sync::RwLock<Arc<Symbols>>,
 }
 
 /// How to open a store.
@@ -189,7 +259,12 @@ impl Store {
                 db.flush()?;
             }
         }
-        Ok(Store { db, path, gate: std::sync::RwLock::new(()) })
+        let names: Vec<String> = match db.get(keys::META_SYMBOLS)? {
+            Some(bytes) => codec::decode(&bytes, "the edge type table")?,
+            None => Vec::new(),
+        };
+        let symbols = std::sync::RwLock::new(Arc::new(Symbols::from_names(names)));
+        Ok(Store { db, path, gate: std::sync::RwLock::new(()), symbols })
     }
 
     /// A consistent view for one query: no batch is applied while the guard lives. Do not
@@ -232,6 +307,23 @@ impl Store {
         }
     }
 
+    /// The edge-type table as of the last commit.
+    pub fn symbols(&self) -> Arc<Symbols> {
+        self.symbols.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn set_symbols(&self, symbols: Arc<Symbols>) {
+        *self.symbols.write().unwrap_or_else(std::sync::PoisonError::into_inner) = symbols;
+    }
+
+    /// The runs of the `id` index, oldest first.
+    pub(crate) fn key_runs(&self) -> Result<Vec<RunInfo>, StoreError> {
+        match self.db.get(keys::META_RUNS)? {
+            Some(bytes) => codec::decode(&bytes, "the id index runs"),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The next node and edge ids the store will hand out (`None` before the first write),
     /// for `check`.
     pub(crate) fn next_ids(&self) -> Result<Option<(NodeId, EdgeId)>, StoreError> {
@@ -249,14 +341,14 @@ impl Store {
     }
 
     pub fn node(&self, id: NodeId) -> Result<Option<NodeRecord>, StoreError> {
-        match self.db.get(keys::node(id))? {
+        match self.node_bytes(id)? {
             Some(bytes) => codec::decode(&bytes, "a node").map(Some),
             None => Ok(None),
         }
     }
 
     pub fn edge(&self, id: EdgeId) -> Result<Option<EdgeRecord>, StoreError> {
-        match self.db.get(keys::edge(id))? {
+        match self.slot(&keys::edge_page(page_number(id)), id, "an edge page")? {
             Some(bytes) => codec::decode(&bytes, "an edge").map(Some),
             None => Ok(None),
         }
@@ -265,7 +357,7 @@ impl Store {
     /// Whether node `id` carries every one of `labels`, read from its stored record without
     /// decoding it (`None` when there is no such node).
     pub fn node_has_labels(&self, id: NodeId, labels: &[String]) -> Result<Option<bool>, StoreError> {
-        let Some(bytes) = self.db.get(keys::node(id))? else { return Ok(None) };
+        let Some(bytes) = self.node_bytes(id)? else { return Ok(None) };
         match record_has_labels(&bytes, labels) {
             Some(found) => Ok(Some(found)),
             None => {
@@ -278,12 +370,40 @@ impl Store {
     /// The stored (encoded) record of node `id`, for reading single properties or labels
     /// without decoding the rest (`record_property`, `record_has_labels`).
     pub fn node_bytes(&self, id: NodeId) -> Result<Option<sled::IVec>, StoreError> {
-        Ok(self.db.get(keys::node(id))?)
+        self.slot(&keys::node_page(page_number(id)), id, "a node page")
     }
 
-    /// Nodes whose string `id` property equals `id` (an index lookup).
+    /// Slot `id` of the page under `key`, shared with the page (no copy); `None` if empty.
+    fn slot(&self, key: &[u8], id: u64, what: &str) -> Result<Option<sled::IVec>, StoreError> {
+        let Some(page) = self.db.get(key)? else { return Ok(None) };
+        let range = page::slot_range(&page, slot_number(id)).ok_or_else(|| corrupt(what, key))?;
+        Ok((!range.is_empty()).then(|| page.subslice(range.start, range.len())))
+    }
+
+    /// Nodes whose string `id` property equals `id` (an index lookup: one seek per run).
     pub fn nodes_with_key(&self, id: &str) -> Result<Vec<NodeId>, StoreError> {
-        self.ids_under(&keys::by_key_prefix(id))
+        let hash = key_index::hash_id(id);
+        let mut found = Vec::new();
+        for run in self.key_runs()? {
+            let range = keys::key_run_block(run.id, 0)..=keys::key_run_block(run.id, hash);
+            if let Some(item) = self.db.range(range).next_back() {
+                let (key, block) = item?;
+                let postings =
+                    key_index::postings_in_block(&block, hash).ok_or_else(|| corrupt("an id index block", &key))?;
+                key_index::apply(&mut found, postings.into_iter());
+            }
+        }
+        found.sort_unstable();
+        let mut confirmed = Vec::with_capacity(found.len());
+        for node in found {
+            let Some(bytes) = self.node_bytes(node)? else { continue };
+            if let Some(Some(Value::Str(stored))) = record_property(&bytes, "id") {
+                if stored == id {
+                    confirmed.push(node);
+                }
+            }
+        }
+        Ok(confirmed)
     }
 
     /// Entities whose name or an alias normalises like `name`, with their kind label.
@@ -291,7 +411,7 @@ impl Store {
         let mut found = Vec::new();
         for item in self.db.scan_prefix(keys::by_name_prefix(&normalize_name(name))) {
             let (key, kind) = item?;
-            let id = keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?;
+            let id = keys::trailing_id(&key).ok_or_else(|| corrupt("a name index key", &key))?;
             found.push((id, String::from_utf8_lossy(&kind).into_owned()));
         }
         Ok(found)
@@ -302,37 +422,62 @@ impl Store {
         Ok(self.db.scan_prefix([keys::BY_NAME]).next().transpose()?.is_some())
     }
 
-    /// Nodes carrying `label`, in id order, streamed.
+    /// Nodes carrying `label`, in id order, streamed a chunk at a time.
     pub fn nodes_with_label<'a>(&'a self, label: &str) -> impl Iterator<Item = Result<NodeId, StoreError>> + 'a {
-        self.db.scan_prefix(keys::label_prefix(label)).map(|item| {
-            let (key, _) = item?;
-            keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))
+        self.db.scan_prefix(keys::label_prefix(label)).flat_map(|item| -> Vec<Result<NodeId, StoreError>> {
+            let ids = item
+                .map_err(StoreError::from)
+                .and_then(|(key, value)| page::decode_ids(&value).ok_or_else(|| corrupt("a label chunk", &key)));
+            match ids {
+                Ok(ids) => ids.into_iter().map(Ok).collect(),
+                Err(err) => vec![Err(err)],
+            }
         })
     }
 
     /// Every node, in id order, streamed (the naive plan and label-less scans).
     pub fn all_nodes(&self) -> impl Iterator<Item = Result<NodeId, StoreError>> + '_ {
-        self.db.scan_prefix([keys::NODE]).map(|item| {
-            let (key, _) = item?;
-            keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))
-        })
+        self.all_node_bytes().map(|item| item.map(|(id, _)| id))
     }
 
     /// Every node with its stored (encoded) record, in id order, streamed: one sequential
-    /// pass, cheaper than a lookup per node when most nodes are wanted.
+    /// pass over the pages, cheaper than a lookup per node when most nodes are wanted.
     pub fn all_node_bytes(&self) -> impl Iterator<Item = Result<(NodeId, sled::IVec), StoreError>> + '_ {
-        self.db.scan_prefix([keys::NODE]).map(|item| {
-            let (key, value) = item?;
-            Ok((keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?, value))
-        })
+        self.pages(keys::NODE_PAGE, "a node page")
     }
 
     /// Every edge, in id order, streamed.
     pub fn all_edges(&self) -> impl Iterator<Item = Result<(EdgeId, EdgeRecord), StoreError>> + '_ {
-        self.db.scan_prefix([keys::EDGE]).map(|item| {
-            let (key, value) = item?;
-            let id = keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?;
-            Ok((id, codec::decode(&value, "an edge")?))
+        self.pages(keys::EDGE_PAGE, "an edge page")
+            .map(|item| item.and_then(|(id, bytes)| Ok((id, codec::decode(&bytes, "an edge")?))))
+    }
+
+    /// The non-empty slots of every page under `prefix`, with their ids.
+    fn pages<'a>(
+        &'a self,
+        prefix: u8,
+        what: &'static str,
+    ) -> impl Iterator<Item = Result<(u64, sled::IVec), StoreError>> + 'a {
+        self.db.scan_prefix([prefix]).flat_map(move |item| -> Vec<Result<(u64, sled::IVec), StoreError>> {
+            let (key, page) = match item {
+                Ok(pair) => pair,
+                Err(err) => return vec![Err(err.into())],
+            };
+            let Some(number) = (key.len() == 9).then(|| keys::read_u64(&key[1..])).flatten() else {
+                return vec![Err(corrupt(what, &key))];
+            };
+            let mut slots = Vec::new();
+            for slot in 0..page::PAGE_SLOTS {
+                match page::slot_range(&page, slot) {
+                    Some(range) if range.is_empty() => {}
+                    Some(range) => slots.push(Ok((
+                        number * page::PAGE_SLOTS as u64 + slot as u64,
+                        page.subslice(range.start, range.len()),
+                    ))),
+                    None => return vec![Err(corrupt(what, &key))],
+                }
+            }
+            slots
         })
     }
 
@@ -343,29 +488,55 @@ impl Store {
         direction: Direction,
         edge_type: Option<&str>,
     ) -> impl Iterator<Item = Result<Adjacent, StoreError>> + 'a {
-        let prefix = keys::adjacency_prefix(direction.keyspace(), node, edge_type);
-        self.db.scan_prefix(prefix).map(|item| {
-            let (key, value) = item?;
-            decode_adjacent(&key, &value)
+        self.adjacent_entries(node, direction, edge_type).map(|item| {
+            item.map(|entry| Adjacent { edge: entry.edge, edge_type: entry.edge_type.to_string(), other: entry.other })
         })
     }
 
-    /// Like `adjacent`, without copying each entry's edge type into a `String`.
-    pub fn adjacent_entries<'a>(
-        &'a self,
-        node: NodeId,
-        direction: Direction,
-        edge_type: Option<&str>,
-    ) -> impl Iterator<Item = Result<AdjacentEntry, StoreError>> + 'a {
-        let prefix = keys::adjacency_prefix(direction.keyspace(), node, edge_type);
-        self.db.scan_prefix(prefix).map(|item| {
-            let (key, value) = item?;
-            let type_len = key.get(9..13).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
-            let well_formed = type_len.and_then(|l| usize::try_from(l).ok()).is_some_and(|l| key.len() == 13 + l + 8);
-            let edge = keys::trailing_id(&key).filter(|_| well_formed).ok_or_else(|| corrupt_key(&key))?;
-            let other = keys::read_u64(&value).ok_or_else(|| corrupt_key(&key))?;
-            Ok(AdjacentEntry { key, edge, other })
-        })
+    /// Like `adjacent`, without copying each entry's edge type into a `String`. Inline lists
+    /// come from the node's adjacency page; a long list streams chunk by chunk.
+    pub fn adjacent_entries<'a>(&'a self, node: NodeId, direction: Direction, edge_type: Option<&str>) -> Entries<'a> {
+        let symbols = self.symbols();
+        let sym = match edge_type.map(|t| symbols.id(t)) {
+            Some(None) => return Box::new(std::iter::empty()),
+            Some(Some(sym)) => Some(sym),
+            None => None,
+        };
+        let list = match self.adjacency_list(node, direction) {
+            Ok(list) => list,
+            Err(err) => return Box::new(std::iter::once(Err(err))),
+        };
+        if !list.spilled {
+            return Box::new(list.entries.into_iter().filter(move |e| sym.map_or(true, |s| e.sym == s)).map(
+                move |e| Ok(AdjacentEntry { edge: e.edge, other: e.other, edge_type: symbols.name(e.sym)?.clone() }),
+            ));
+        }
+        let prefix = keys::adjacency_chunk_prefix(node, direction.key_byte(), sym);
+        Box::new(self.db.scan_prefix(prefix).flat_map(move |item| -> Vec<Result<AdjacentEntry, StoreError>> {
+            let decoded = item.map_err(StoreError::from).and_then(|(key, value)| {
+                let parsed = keys::parse_adjacency_chunk(&key).zip(page::decode_chunk(&value));
+                let ((_, _, sym, _), pairs) = parsed.ok_or_else(|| corrupt("an adjacency chunk", &key))?;
+                Ok((symbols.name(sym)?.clone(), pairs))
+            });
+            match decoded {
+                Ok((name, pairs)) => pairs
+                    .into_iter()
+                    .map(|(edge, other)| Ok(AdjacentEntry { edge, other, edge_type: name.clone() }))
+                    .collect(),
+                Err(err) => vec![Err(err)],
+            }
+        }))
+    }
+
+    /// `node`'s adjacency list in `direction` as its page holds it (inline or spilled).
+    pub(crate) fn adjacency_list(&self, node: NodeId, direction: Direction) -> Result<AdjList, StoreError> {
+        let key = keys::adjacency_page(page_number(node));
+        match self.slot(&key, node, "an adjacency page")? {
+            Some(bytes) => NodeAdjacency::decode(&bytes)
+                .map(|a| direction.list(a))
+                .ok_or_else(|| corrupt("an adjacency slot", &key)),
+            None => Ok(AdjList::default()),
+        }
     }
 
     /// Raw scan of a keyspace, for `check`.
@@ -376,17 +547,9 @@ impl Store {
         self.db.scan_prefix([prefix]).map(|item| item.map_err(StoreError::from))
     }
 
-    pub(crate) fn raw_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+    /// One raw key, for `check` and damage tests.
+    pub fn raw_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         Ok(self.db.get(key)?)
-    }
-
-    fn ids_under(&self, prefix: &[u8]) -> Result<Vec<NodeId>, StoreError> {
-        let mut ids = Vec::new();
-        for item in self.db.scan_prefix(prefix) {
-            let (key, _) = item?;
-            ids.push(keys::trailing_id(&key).ok_or_else(|| corrupt_key(&key))?);
-        }
-        Ok(ids)
     }
 }
 
@@ -488,14 +651,8 @@ pub fn record_has_labels(bytes: &[u8], labels: &[String]) -> Option<bool> {
     record_labels(bytes).map(|stored| labels.iter().all(|l| stored.clone().any(|s| s == l.as_bytes())))
 }
 
-pub(crate) fn decode_adjacent(key: &[u8], value: &[u8]) -> Result<Adjacent, StoreError> {
-    let (edge_type, edge) = keys::parse_adjacency(key).ok_or_else(|| corrupt_key(key))?;
-    let other = keys::read_u64(value).ok_or_else(|| corrupt_key(key))?;
-    Ok(Adjacent { edge, edge_type, other })
-}
-
-fn corrupt_key(key: &[u8]) -> StoreError {
-    StoreError::Corrupt(format!("malformed index key {key:02x?}"))
+fn corrupt(what: &str, key: &[u8]) -> StoreError {
+    StoreError::Corrupt(format!("{what} does not decode (key {key:02x?})"))
 }
 
 /// sled's page cache: 64 MiB while writing (ingest keeps its own maps and must stay

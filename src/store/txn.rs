@@ -1,34 +1,59 @@
-//! A write transaction: an in-memory overlay of pending writes that reads see
-//! (read-your-writes), applied to sled as one atomic batch on `commit`.
+//! A write transaction: the pages, chunks and index postings it changes are held decoded
+//! in memory (its own reads see them) and written to sled as one atomic batch on `commit`.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
+use std::sync::Arc;
 
-use super::{codec, decode_adjacent, keys, Adjacent, Counters, Direction, Stats, Store, StoreError};
+use super::key_index::{self, Posting, RunInfo};
+use super::page::{self, page_number, slot_number, AdjEntry, AdjList, NodeAdjacency, PAGE_SLOTS};
+use super::{codec, keys, Adjacent, Counters, Direction, Stats, Store, StoreError, Symbols};
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Properties};
 
 pub struct WriteTxn<'s> {
     store: &'s Store,
-    /// Pending writes: `Some(value)` inserts, `None` removes.
-    pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     stats: Stats,
     counters: Counters,
-    /// Decoded lookups kept for the whole ingest (resolution hits the same entities and
-    /// event keys over and over); every mutation below keeps them true.
+    symbols: Symbols,
+    symbols_changed: bool,
+    /// Runs of the `id` index as stored (oldest first).
+    runs: Vec<RunInfo>,
+    /// Pages and chunks changed since the last commit, decoded. An empty chunk or id list
+    /// is deleted on commit.
+    node_pages: HashMap<u64, Vec<Vec<u8>>>,
+    edge_pages: HashMap<u64, Vec<Vec<u8>>>,
+    adjacency_pages: HashMap<u64, Vec<NodeAdjacency>>,
+    label_chunks: HashMap<(String, u64), Vec<NodeId>>,
+    chunks: Chunks,
+    /// The last chunk key of each spilled (node, direction, type), once known.
+    tails: HashMap<(NodeId, u8, u32), Vec<u8>>,
+    /// Name index writes: `Some(kind)` inserts, `None` removes.
+    names: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// `id` index postings since the last commit, in order.
+    postings: Vec<Posting>,
+    /// The whole `id` index, loaded on first use and kept for the transaction's life.
+    key_index: RefCell<Option<KeyIndex>>,
     cache: RefCell<LookupCache>,
 }
 
-/// A key and its value, as a prefix scan returns them.
-type KeyValue = (Vec<u8>, Vec<u8>);
+/// The `id` index in memory: the stored runs, plus this commit's postings by hash.
+#[derive(Default)]
+struct KeyIndex {
+    runs: Vec<Vec<Posting>>,
+    pending: HashMap<u64, Vec<Posting>>,
+}
+
+/// Adjacency chunks by key: (edge, other node) pairs.
+type Chunks = BTreeMap<Vec<u8>, Vec<(EdgeId, NodeId)>>;
 
 /// Entries above which a cache is dropped and refilled, to bound memory on huge ingests.
 const CACHE_LIMIT: usize = 1_000_000;
 
+/// Decoded lookups kept for the whole ingest (resolution hits the same entities over and
+/// over); every mutation below keeps them true.
 #[derive(Default)]
 struct LookupCache {
     nodes: HashMap<NodeId, Option<NodeRecord>>,
-    keys: HashMap<String, Vec<NodeId>>,
     names: HashMap<String, Vec<(NodeId, String)>>,
 }
 
@@ -40,119 +65,240 @@ impl LookupCache {
         self.nodes.insert(id, record);
     }
 
-    /// Drops the cached lookups a node's key and names answer, so they are re-read.
-    fn forget_lookups(&mut self, record: &NodeRecord) {
-        if let Some(key) = record.key() {
-            self.keys.remove(key);
-        }
+    /// Drops the cached lookups a node's names answer, so they are re-read.
+    fn forget_names(&mut self, record: &NodeRecord) {
         for name in entity_names(record) {
             self.names.remove(&normalize_name(&name));
         }
     }
 }
 
+fn list_mut(adjacency: &mut NodeAdjacency, direction: Direction) -> &mut AdjList {
+    match direction {
+        Direction::Out => &mut adjacency.out,
+        Direction::In => &mut adjacency.incoming,
+    }
+}
+
+fn list_of(adjacency: NodeAdjacency, direction: Direction) -> AdjList {
+    match direction {
+        Direction::Out => adjacency.out,
+        Direction::In => adjacency.incoming,
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} does not decode"))
+}
+
 impl<'s> WriteTxn<'s> {
     pub(super) fn new(store: &'s Store) -> Result<Self, StoreError> {
         Ok(WriteTxn {
             store,
-            pending: BTreeMap::new(),
             stats: store.stats()?,
             counters: store.counters()?,
+            symbols: (*store.symbols()).clone(),
+            symbols_changed: false,
+            runs: store.key_runs()?,
+            node_pages: HashMap::new(),
+            edge_pages: HashMap::new(),
+            adjacency_pages: HashMap::new(),
+            label_chunks: HashMap::new(),
+            chunks: BTreeMap::new(),
+            tails: HashMap::new(),
+            names: BTreeMap::new(),
+            postings: Vec::new(),
+            key_index: RefCell::new(None),
             cache: RefCell::new(LookupCache::default()),
         })
     }
 
-    /// Number of pending key writes, to bound a batch's size.
+    /// Number of pages, chunks and index entries changed since the last commit, to bound a
+    /// batch's size.
     pub fn pending_writes(&self) -> usize {
-        self.pending.len()
+        self.node_pages.len()
+            + self.edge_pages.len()
+            + self.adjacency_pages.len()
+            + self.label_chunks.len()
+            + self.chunks.len()
+            + self.names.len()
+            + self.postings.len() / key_index::BLOCK_POSTINGS
     }
 
-    /// Applies every pending write as one atomic sled batch (not yet flushed) and
-    /// leaves the transaction empty for more work.
+    fn has_changes(&self) -> bool {
+        self.pending_writes() > 0 || !self.postings.is_empty() || self.symbols_changed
+    }
+
+    /// Applies every change as one atomic sled batch (not yet flushed) and leaves the
+    /// transaction empty for more work.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
+        if !self.has_changes() {
             return Ok(());
         }
-        self.put(keys::META_STATS.to_vec(), codec::encode(&self.stats)?);
-        self.put(keys::META_COUNTERS.to_vec(), codec::encode(&self.counters)?);
         let mut batch = sled::Batch::default();
-        for (key, value) in std::mem::take(&mut self.pending) {
+        for (number, slots) in self.node_pages.drain() {
+            put_page(&mut batch, &keys::node_page(number), &slots);
+        }
+        for (number, slots) in self.edge_pages.drain() {
+            put_page(&mut batch, &keys::edge_page(number), &slots);
+        }
+        for (number, slots) in self.adjacency_pages.drain() {
+            let encoded: Vec<Vec<u8>> = slots.iter().map(NodeAdjacency::encode).collect();
+            put_page(&mut batch, &keys::adjacency_page(number), &encoded);
+        }
+        for ((label, chunk), ids) in self.label_chunks.drain() {
+            let key = keys::label_chunk(&label, chunk);
+            if ids.is_empty() {
+                batch.remove(key);
+            } else {
+                batch.insert(key, page::encode_ids(&ids));
+            }
+        }
+        for (key, entries) in std::mem::take(&mut self.chunks) {
+            if entries.is_empty() {
+                batch.remove(key);
+            } else {
+                batch.insert(key, page::encode_chunk(&entries));
+            }
+        }
+        for (key, value) in std::mem::take(&mut self.names) {
             match value {
-                Some(value) => batch.insert(key, value),
+                Some(kind) => batch.insert(key, kind),
                 None => batch.remove(key),
             }
         }
+        self.write_key_index(&mut batch)?;
+        if self.symbols_changed {
+            batch.insert(keys::META_SYMBOLS, codec::encode(&self.symbols.names())?);
+        }
+        batch.insert(keys::META_STATS, codec::encode(&self.stats)?);
+        batch.insert(keys::META_COUNTERS, codec::encode(&self.counters)?);
         let _gate = self.store.write_gate();
         self.store.db.apply_batch(batch)?;
+        if std::mem::take(&mut self.symbols_changed) {
+            self.store.set_symbols(Arc::new(self.symbols.clone()));
+        }
         Ok(())
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.pending.insert(key, Some(value));
+    /// Writes this commit's `id` postings as a new run, merging it with the newest stored
+    /// runs while the older is at most twice its size (a binary counter: about log2(commits)
+    /// runs, each posting rewritten about that often).
+    fn write_key_index(&mut self, batch: &mut sled::Batch) -> Result<(), StoreError> {
+        if self.postings.is_empty() {
+            return Ok(());
+        }
+        self.load_key_index()?;
+        let mut slot = self.key_index.borrow_mut();
+        let index = slot.get_or_insert_with(KeyIndex::default);
+        index.pending.clear();
+        let mut run = std::mem::take(&mut self.postings);
+        run.sort_unstable();
+        while let Some(older) = self.runs.last() {
+            if older.postings > (run.len() as u64).saturating_mul(2) {
+                break;
+            }
+            let older = self.runs.pop().unwrap_or_default();
+            for item in self.store.db.scan_prefix(keys::key_run_prefix(older.id)) {
+                batch.remove(item?.0);
+            }
+            let older_postings = index.runs.pop().unwrap_or_default();
+            run = key_index::merge(&older_postings, &run, self.runs.is_empty());
+        }
+        if !run.is_empty() {
+            let id = self.counters.next_run;
+            self.counters.next_run += 1;
+            for (first_hash, bytes) in key_index::blocks(&run) {
+                batch.insert(&keys::key_run_block(id, first_hash), bytes);
+            }
+            self.runs.push(RunInfo { id, postings: run.len() as u64 });
+            index.runs.push(run);
+        }
+        batch.insert(keys::META_RUNS, codec::encode(&self.runs)?);
+        Ok(())
     }
 
-    fn delete(&mut self, key: Vec<u8>) {
-        self.pending.insert(key, None);
+    /// Reads every stored run of the `id` index into memory (once).
+    fn load_key_index(&self) -> Result<(), StoreError> {
+        if self.key_index.borrow().is_some() {
+            return Ok(());
+        }
+        let mut index = KeyIndex::default();
+        for run in &self.runs {
+            let mut postings = Vec::with_capacity(run.postings as usize);
+            for item in self.store.db.scan_prefix(keys::key_run_prefix(run.id)) {
+                let (_, block) = item?;
+                postings.extend(key_index::decode_block(&block).ok_or_else(|| corrupt("an id index block"))?);
+            }
+            index.runs.push(postings);
+        }
+        for posting in &self.postings {
+            index.pending.entry(posting.hash).or_default().push(*posting);
+        }
+        *self.key_index.borrow_mut() = Some(index);
+        Ok(())
     }
 
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.pending.get(key) {
-            Some(value) => Ok(value.clone()),
-            None => Ok(self.store.db.get(key)?.map(|v| v.to_vec())),
+    fn add_posting(&mut self, posting: Posting) {
+        self.postings.push(posting);
+        if let Some(index) = self.key_index.get_mut() {
+            index.pending.entry(posting.hash).or_default().push(posting);
         }
-    }
-
-    /// Prefix scan over sled merged with the pending overlay.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for item in self.store.db.scan_prefix(prefix) {
-            let (key, value) = item?;
-            merged.insert(key.to_vec(), value.to_vec());
-        }
-        let range = self.pending.range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded));
-        for (key, value) in range.take_while(|(key, _)| key.starts_with(prefix)) {
-            match value {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
-            };
-        }
-        Ok(merged.into_iter().collect())
     }
 
     pub fn node(&self, id: NodeId) -> Result<Option<NodeRecord>, StoreError> {
+        self.with_node(id, |record| record.cloned())
+    }
+
+    /// Runs `read` on node `id`'s record without copying it (resolution reads the same
+    /// entities over and over).
+    pub fn with_node<R>(&self, id: NodeId, read: impl FnOnce(Option<&NodeRecord>) -> R) -> Result<R, StoreError> {
         if let Some(cached) = self.cache.borrow().nodes.get(&id) {
-            return Ok(cached.clone());
+            return Ok(read(cached.as_ref()));
         }
-        let record: Option<NodeRecord> = match self.get(&keys::node(id))? {
-            Some(bytes) => Some(codec::decode(&bytes, "a node")?),
-            None => None,
+        let record = match self.node_pages.get(&page_number(id)) {
+            Some(slots) => match &slots[slot_number(id)] {
+                bytes if bytes.is_empty() => None,
+                bytes => Some(codec::decode(bytes, "a node")?),
+            },
+            None => self.store.node(id)?,
         };
-        self.cache.borrow_mut().remember_node(id, record.clone());
-        Ok(record)
+        let result = read(record.as_ref());
+        self.cache.borrow_mut().remember_node(id, record);
+        Ok(result)
     }
 
     pub fn edge(&self, id: EdgeId) -> Result<Option<EdgeRecord>, StoreError> {
-        match self.get(&keys::edge(id))? {
-            Some(bytes) => codec::decode(&bytes, "an edge").map(Some),
-            None => Ok(None),
+        match self.edge_pages.get(&page_number(id)) {
+            Some(slots) => match &slots[slot_number(id)] {
+                bytes if bytes.is_empty() => Ok(None),
+                bytes => codec::decode(bytes, "an edge").map(Some),
+            },
+            None => self.store.edge(id),
         }
     }
 
+    /// Nodes whose string `id` property equals `id`, from the in-memory `id` index.
     pub fn nodes_with_key(&self, id: &str) -> Result<Vec<NodeId>, StoreError> {
-        if let Some(cached) = self.cache.borrow().keys.get(id) {
-            return Ok(cached.clone());
+        self.load_key_index()?;
+        let hash = key_index::hash_id(id);
+        let mut found = Vec::new();
+        if let Some(index) = self.key_index.borrow().as_ref() {
+            for run in &index.runs {
+                key_index::apply(&mut found, key_index::postings_in(run, hash));
+            }
+            if let Some(pending) = index.pending.get(&hash) {
+                key_index::apply(&mut found, pending.iter().copied());
+            }
         }
-        let found = self
-            .scan_prefix(&keys::by_key_prefix(id))?
-            .iter()
-            .map(|(key, _)| keys::trailing_id(key).ok_or_else(|| StoreError::Corrupt("malformed id index key".into())))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut cache = self.cache.borrow_mut();
-        if cache.keys.len() >= CACHE_LIMIT {
-            cache.keys.clear();
+        found.sort_unstable();
+        let mut confirmed = Vec::with_capacity(found.len());
+        for node in found {
+            if self.with_node(node, |record| record.is_some_and(|record| record.key() == Some(id)))? {
+                confirmed.push(node);
+            }
         }
-        cache.keys.insert(id.to_string(), found.clone());
-        Ok(found)
+        Ok(confirmed)
     }
 
     /// Entities whose name or alias normalises to `normalised`, with their kind.
@@ -160,12 +306,22 @@ impl<'s> WriteTxn<'s> {
         if let Some(cached) = self.cache.borrow().names.get(normalised) {
             return Ok(cached.clone());
         }
-        let found = self
-            .scan_prefix(&keys::by_name_prefix(normalised))?
+        let prefix = keys::by_name_prefix(normalised);
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        for item in self.store.db.scan_prefix(&prefix) {
+            let (key, kind) = item?;
+            merged.insert(key.to_vec(), kind.to_vec());
+        }
+        for (key, value) in self.names.range(prefix.clone()..).take_while(|(key, _)| key.starts_with(&prefix)) {
+            match value {
+                Some(kind) => merged.insert(key.clone(), kind.clone()),
+                None => merged.remove(key),
+            };
+        }
+        let found = merged
             .into_iter()
             .map(|(key, kind)| {
-                let id =
-                    keys::trailing_id(&key).ok_or_else(|| StoreError::Corrupt("malformed name index key".into()))?;
+                let id = keys::trailing_id(&key).ok_or_else(|| corrupt("a name index key"))?;
                 Ok((id, String::from_utf8_lossy(&kind).into_owned()))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -177,16 +333,122 @@ impl<'s> WriteTxn<'s> {
         Ok(found)
     }
 
+    fn adjacency(&self, node: NodeId) -> Result<NodeAdjacency, StoreError> {
+        match self.adjacency_pages.get(&page_number(node)) {
+            Some(slots) => Ok(slots[slot_number(node)].clone()),
+            None => Ok(NodeAdjacency {
+                out: self.store.adjacency_list(node, Direction::Out)?,
+                incoming: self.store.adjacency_list(node, Direction::In)?,
+            }),
+        }
+    }
+
     pub fn adjacent(
         &self,
         node: NodeId,
         direction: Direction,
         edge_type: Option<&str>,
     ) -> Result<Vec<Adjacent>, StoreError> {
-        self.scan_prefix(&keys::adjacency_prefix(direction.keyspace(), node, edge_type))?
-            .iter()
-            .map(|(key, value)| decode_adjacent(key, value))
+        let sym = match edge_type.map(|t| self.symbols.id(t)) {
+            Some(None) => return Ok(Vec::new()),
+            Some(Some(sym)) => Some(sym),
+            None => None,
+        };
+        let list = list_of(self.adjacency(node)?, direction);
+        let entries: Vec<AdjEntry> = if list.spilled {
+            self.spilled_chunks(node, direction, sym)?
+                .into_iter()
+                .flat_map(|(key, pairs)| {
+                    let sym = keys::parse_adjacency_chunk(&key).map_or(u32::MAX, |(_, _, sym, _)| sym);
+                    pairs.into_iter().map(move |(edge, other)| AdjEntry { sym, edge, other })
+                })
+                .collect()
+        } else {
+            list.entries.into_iter().filter(|e| sym.map_or(true, |s| e.sym == s)).collect()
+        };
+        entries
+            .into_iter()
+            .map(|e| Ok(Adjacent { edge: e.edge, edge_type: self.symbols.name(e.sym)?.to_string(), other: e.other }))
             .collect()
+    }
+
+    /// The chunks of a spilled list as stored, overlaid with this commit's changes.
+    fn spilled_chunks(&self, node: NodeId, direction: Direction, sym: Option<u32>) -> Result<Chunks, StoreError> {
+        let prefix = keys::adjacency_chunk_prefix(node, direction.key_byte(), sym);
+        let mut merged = BTreeMap::new();
+        for item in self.store.db.scan_prefix(&prefix) {
+            let (key, value) = item?;
+            merged.insert(key.to_vec(), page::decode_chunk(&value).ok_or_else(|| corrupt("an adjacency chunk"))?);
+        }
+        for (key, entries) in self.chunks.range(prefix.clone()..).take_while(|(key, _)| key.starts_with(&prefix)) {
+            if entries.is_empty() {
+                merged.remove(key);
+            } else {
+                merged.insert(key.clone(), entries.clone());
+            }
+        }
+        Ok(merged)
+    }
+
+    fn node_slot_mut(&mut self, id: NodeId) -> Result<&mut Vec<u8>, StoreError> {
+        let number = page_number(id);
+        if !self.node_pages.contains_key(&number) {
+            let slots = load_page(self.store, &keys::node_page(number), "a node page")?;
+            self.node_pages.insert(number, slots);
+        }
+        Ok(&mut self.node_pages.get_mut(&number).expect("loaded above")[slot_number(id)])
+    }
+
+    fn edge_slot_mut(&mut self, id: EdgeId) -> Result<&mut Vec<u8>, StoreError> {
+        let number = page_number(id);
+        if !self.edge_pages.contains_key(&number) {
+            let slots = load_page(self.store, &keys::edge_page(number), "an edge page")?;
+            self.edge_pages.insert(number, slots);
+        }
+        Ok(&mut self.edge_pages.get_mut(&number).expect("loaded above")[slot_number(id)])
+    }
+
+    fn adjacency_mut(&mut self, node: NodeId) -> Result<&mut NodeAdjacency, StoreError> {
+        let number = page_number(node);
+        if !self.adjacency_pages.contains_key(&number) {
+            let key = keys::adjacency_page(number);
+            let slots = load_page(self.store, &key, "an adjacency page")?
+                .iter()
+                .map(|bytes| NodeAdjacency::decode(bytes).ok_or_else(|| corrupt("an adjacency slot")))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.adjacency_pages.insert(number, slots);
+        }
+        Ok(&mut self.adjacency_pages.get_mut(&number).expect("loaded above")[slot_number(node)])
+    }
+
+    fn label_chunk_mut(&mut self, label: &str, id: NodeId) -> Result<&mut Vec<NodeId>, StoreError> {
+        let slot = (label.to_string(), id / page::LABEL_SPAN);
+        if !self.label_chunks.contains_key(&slot) {
+            let ids = match self.store.db.get(keys::label_chunk(&slot.0, slot.1))? {
+                Some(bytes) => page::decode_ids(&bytes).ok_or_else(|| corrupt("a label chunk"))?,
+                None => Vec::new(),
+            };
+            self.label_chunks.insert(slot.clone(), ids);
+        }
+        Ok(self.label_chunks.get_mut(&slot).expect("loaded above"))
+    }
+
+    fn chunk_mut(&mut self, key: &[u8]) -> Result<&mut Vec<(EdgeId, NodeId)>, StoreError> {
+        if !self.chunks.contains_key(key) {
+            let entries = match self.store.db.get(key)? {
+                Some(bytes) => page::decode_chunk(&bytes).ok_or_else(|| corrupt("an adjacency chunk"))?,
+                None => Vec::new(),
+            };
+            self.chunks.insert(key.to_vec(), entries);
+        }
+        Ok(self.chunks.get_mut(key).expect("loaded above"))
+    }
+
+    fn intern(&mut self, edge_type: &str) -> u32 {
+        let before = self.symbols.len();
+        let sym = self.symbols.intern(edge_type);
+        self.symbols_changed |= self.symbols.len() != before;
+        sym
     }
 
     /// Creates a node, indexing its labels, its string `id` and (for entities) its
@@ -197,20 +459,27 @@ impl<'s> WriteTxn<'s> {
         self.stats.nodes += 1;
         for label in &record.labels {
             Stats::bump(&mut self.stats.labels, label, 1);
-            self.put(keys::label(label, id), Vec::new());
+            let ids = self.label_chunk_mut(label, id)?;
+            match ids.last() {
+                Some(&last) if last > id => {
+                    let at = ids.partition_point(|&n| n < id);
+                    ids.insert(at, id);
+                }
+                _ => ids.push(id),
+            }
         }
         if let Some(key) = record.key() {
-            self.put(keys::by_key(key, id), Vec::new());
+            self.add_posting(Posting::added(key_index::hash_id(key), id));
         }
         if let Some(kind) = entity_kind {
             for name in entity_names(&record) {
-                self.put(keys::by_name(&normalize_name(&name), id), kind.as_bytes().to_vec());
+                self.names.insert(keys::by_name(&normalize_name(&name), id), Some(kind.as_bytes().to_vec()));
             }
         }
-        self.put(keys::node(id).to_vec(), codec::encode(&record)?);
+        *self.node_slot_mut(id)? = codec::encode(&record)?;
         // New nodes are not cached: most are events and articles, read again rarely; the
         // entities that resolution reads over and over enter the cache on their first read.
-        self.cache.borrow_mut().forget_lookups(&record);
+        self.cache.borrow_mut().forget_names(&record);
         Ok(id)
     }
 
@@ -218,16 +487,16 @@ impl<'s> WriteTxn<'s> {
     pub fn update_entity(&mut self, id: NodeId, record: NodeRecord, kind: &str) -> Result<(), StoreError> {
         if let Some(old) = self.node(id)? {
             for name in entity_names(&old) {
-                self.delete(keys::by_name(&normalize_name(&name), id));
+                self.names.insert(keys::by_name(&normalize_name(&name), id), None);
             }
-            self.cache.borrow_mut().forget_lookups(&old);
+            self.cache.borrow_mut().forget_names(&old);
         }
         for name in entity_names(&record) {
-            self.put(keys::by_name(&normalize_name(&name), id), kind.as_bytes().to_vec());
+            self.names.insert(keys::by_name(&normalize_name(&name), id), Some(kind.as_bytes().to_vec()));
         }
-        self.put(keys::node(id).to_vec(), codec::encode(&record)?);
+        *self.node_slot_mut(id)? = codec::encode(&record)?;
         let mut cache = self.cache.borrow_mut();
-        cache.forget_lookups(&record);
+        cache.forget_names(&record);
         cache.remember_node(id, Some(record));
         Ok(())
     }
@@ -242,18 +511,19 @@ impl<'s> WriteTxn<'s> {
         }
         for label in &record.labels {
             Stats::bump(&mut self.stats.labels, label, -1);
-            self.delete(keys::label(label, id));
+            self.label_chunk_mut(label, id)?.retain(|&n| n != id);
         }
         if let Some(key) = record.key() {
-            self.delete(keys::by_key(key, id));
+            self.add_posting(Posting::removed(key_index::hash_id(key), id));
         }
         for name in entity_names(&record) {
-            self.delete(keys::by_name(&normalize_name(&name), id));
+            self.names.insert(keys::by_name(&normalize_name(&name), id), None);
         }
-        self.delete(keys::node(id).to_vec());
+        self.node_slot_mut(id)?.clear();
+        *self.adjacency_mut(id)? = NodeAdjacency::default();
         self.stats.nodes = self.stats.nodes.saturating_sub(1);
         let mut cache = self.cache.borrow_mut();
-        cache.forget_lookups(&record);
+        cache.forget_names(&record);
         cache.nodes.remove(&id);
         Ok(())
     }
@@ -269,21 +539,97 @@ impl<'s> WriteTxn<'s> {
         self.counters.next_edge += 1;
         self.stats.edges += 1;
         Stats::bump(&mut self.stats.edge_types, edge_type, 1);
-        self.put(keys::adjacency(keys::OUT, src, edge_type, id), dst.to_be_bytes().to_vec());
-        self.put(keys::adjacency(keys::IN, dst, edge_type, id), src.to_be_bytes().to_vec());
+        let sym = self.intern(edge_type);
         let record = EdgeRecord { edge_type: edge_type.to_string(), src, dst, props };
-        self.put(keys::edge(id).to_vec(), codec::encode(&record)?);
+        *self.edge_slot_mut(id)? = codec::encode(&record)?;
+        self.link(src, Direction::Out, AdjEntry { sym, edge: id, other: dst })?;
+        self.link(dst, Direction::In, AdjEntry { sym, edge: id, other: src })?;
         Ok(id)
     }
 
     pub fn delete_edge(&mut self, id: EdgeId) -> Result<(), StoreError> {
         let Some(record) = self.edge(id)? else { return Ok(()) };
-        self.delete(keys::adjacency(keys::OUT, record.src, &record.edge_type, id));
-        self.delete(keys::adjacency(keys::IN, record.dst, &record.edge_type, id));
-        self.delete(keys::edge(id).to_vec());
+        let sym = self.symbols.id(&record.edge_type).ok_or_else(|| corrupt("an edge's type"))?;
+        self.unlink(record.src, Direction::Out, sym, id)?;
+        self.unlink(record.dst, Direction::In, sym, id)?;
+        self.edge_slot_mut(id)?.clear();
         self.stats.edges = self.stats.edges.saturating_sub(1);
         Stats::bump(&mut self.stats.edge_types, &record.edge_type, -1);
         Ok(())
+    }
+
+    /// Adds an entry to `node`'s list in `direction`: inline (kept in (type, edge) order)
+    /// until the list outgrows `INLINE_LIMIT`, then in chunks per type.
+    fn link(&mut self, node: NodeId, direction: Direction, entry: AdjEntry) -> Result<(), StoreError> {
+        let list = list_mut(self.adjacency_mut(node)?, direction);
+        if list.spilled {
+            return self.append_spilled(node, direction, entry);
+        }
+        let at = list.entries.partition_point(|e| (e.sym, e.edge) < (entry.sym, entry.edge));
+        list.entries.insert(at, entry);
+        if list.entries.len() > page::INLINE_LIMIT {
+            let entries = std::mem::take(&mut list.entries);
+            list.spilled = true;
+            for entry in entries {
+                self.append_spilled(node, direction, entry)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn append_spilled(&mut self, node: NodeId, direction: Direction, entry: AdjEntry) -> Result<(), StoreError> {
+        let tail_slot = (node, direction.key_byte(), entry.sym);
+        let tail = match self.tails.get(&tail_slot) {
+            Some(key) => Some(key.clone()),
+            None => self.spilled_chunks(node, direction, Some(entry.sym))?.into_keys().next_back(),
+        };
+        if let Some(key) = tail {
+            let chunk = self.chunk_mut(&key)?;
+            if chunk.len() < page::CHUNK_LIMIT && chunk.last().map_or(true, |&(edge, _)| edge < entry.edge) {
+                chunk.push((entry.edge, entry.other));
+                self.tails.insert(tail_slot, key);
+                return Ok(());
+            }
+        }
+        let key = keys::adjacency_chunk(node, direction.key_byte(), entry.sym, entry.edge);
+        self.chunks.insert(key.clone(), vec![(entry.edge, entry.other)]);
+        self.tails.insert(tail_slot, key);
+        Ok(())
+    }
+
+    /// Removes edge `edge` of type `sym` from `node`'s list in `direction`.
+    fn unlink(&mut self, node: NodeId, direction: Direction, sym: u32, edge: EdgeId) -> Result<(), StoreError> {
+        let list = list_mut(self.adjacency_mut(node)?, direction);
+        if !list.spilled {
+            list.entries.retain(|e| !(e.sym == sym && e.edge == edge));
+            return Ok(());
+        }
+        let target = keys::adjacency_chunk(node, direction.key_byte(), sym, edge);
+        let holder = self.spilled_chunks(node, direction, Some(sym))?.into_keys().rev().find(|key| *key <= target);
+        if let Some(key) = holder {
+            let chunk = self.chunk_mut(&key)?;
+            chunk.retain(|&(e, _)| e != edge);
+            if chunk.is_empty() {
+                self.tails.remove(&(node, direction.key_byte(), sym));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A page's slots as stored, or all empty.
+fn load_page(store: &Store, key: &[u8], what: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+    match store.db.get(key)? {
+        Some(bytes) => page::decode_page(&bytes).ok_or_else(|| corrupt(what)),
+        None => Ok(vec![Vec::new(); PAGE_SLOTS]),
+    }
+}
+
+fn put_page(batch: &mut sled::Batch, key: &[u8], slots: &[Vec<u8>]) {
+    if slots.iter().all(Vec::is_empty) {
+        batch.remove(key);
+    } else {
+        batch.insert(key, page::encode_page(slots));
     }
 }
 

@@ -1,0 +1,219 @@
+//! The `id` index: each node's string `id` → node, kept as a short log of sorted runs of
+//! postings `(hash of id, node, added or removed)`. Each commit that adds or removes ids
+//! writes one new run; runs of similar size are merged (a binary counter), so there are
+//! about log2(commits) runs and every posting is rewritten about that many times, while a
+//! batch writes a handful of keys instead of one key per node. A run is stored in blocks of
+//! `BLOCK_POSTINGS` under `K run first-hash`, so a lookup is one seek per run.
+//!
+//! A hash names candidates only: readers confirm a node by its stored `id` property.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::NodeId;
+
+/// Postings per stored block (16 bytes each).
+pub const BLOCK_POSTINGS: usize = 1024;
+
+pub fn hash_id(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
+}
+
+/// One posting: the id's hash and `node << 1 | removed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Posting {
+    pub hash: u64,
+    tagged: u64,
+}
+
+impl Posting {
+    pub fn added(hash: u64, node: NodeId) -> Posting {
+        Posting { hash, tagged: node << 1 }
+    }
+
+    pub fn removed(hash: u64, node: NodeId) -> Posting {
+        Posting { hash, tagged: node << 1 | 1 }
+    }
+
+    pub fn node(self) -> NodeId {
+        self.tagged >> 1
+    }
+
+    pub fn is_removal(self) -> bool {
+        self.tagged & 1 == 1
+    }
+}
+
+/// A stored run: its number (in its keys) and posting count. Meta keeps them oldest first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: u32,
+    pub postings: u64,
+}
+
+/// Applies one run's postings for a hash to the nodes found so far (older runs first).
+pub fn apply(found: &mut Vec<NodeId>, postings: impl Iterator<Item = Posting>) {
+    for posting in postings {
+        if posting.is_removal() {
+            found.retain(|&n| n != posting.node());
+        } else if !found.contains(&posting.node()) {
+            found.push(posting.node());
+        }
+    }
+}
+
+/// The postings of `hash` in a sorted run held in memory.
+pub fn postings_in(run: &[Posting], hash: u64) -> impl Iterator<Item = Posting> + '_ {
+    let start = run.partition_point(|p| p.hash < hash);
+    run[start..].iter().copied().take_while(move |p| p.hash == hash)
+}
+
+/// The postings of `hash` in one encoded block.
+pub fn postings_in_block(block: &[u8], hash: u64) -> Option<Vec<Posting>> {
+    if block.len() % 16 != 0 {
+        return None;
+    }
+    let at = |i: usize| -> Posting {
+        let bytes = &block[i * 16..i * 16 + 16];
+        let hash = u64::from_be_bytes(bytes[..8].try_into().unwrap_or_default());
+        Posting { hash, tagged: u64::from_be_bytes(bytes[8..].try_into().unwrap_or_default()) }
+    };
+    let count = block.len() / 16;
+    let (mut low, mut high) = (0, count);
+    while low < high {
+        let mid = (low + high) / 2;
+        if at(mid).hash < hash {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    Some((low..count).map(at).take_while(|p| p.hash == hash).collect())
+}
+
+pub fn decode_block(block: &[u8]) -> Option<Vec<Posting>> {
+    if block.len() % 16 != 0 {
+        return None;
+    }
+    Some(
+        block
+            .chunks_exact(16)
+            .map(|bytes| Posting {
+                hash: u64::from_be_bytes(bytes[..8].try_into().unwrap_or_default()),
+                tagged: u64::from_be_bytes(bytes[8..].try_into().unwrap_or_default()),
+            })
+            .collect(),
+    )
+}
+
+/// Splits a sorted run into blocks `(first hash, bytes)`; postings of one hash never straddle
+/// two blocks, so a lookup reads exactly one block per run.
+pub fn blocks(run: &[Posting]) -> Vec<(u64, Vec<u8>)> {
+    let mut blocks = Vec::with_capacity(run.len() / BLOCK_POSTINGS + 1);
+    let mut start = 0;
+    while start < run.len() {
+        let mut end = (start + BLOCK_POSTINGS).min(run.len());
+        while end < run.len() && run[end].hash == run[end - 1].hash {
+            end += 1;
+        }
+        let mut bytes = Vec::with_capacity((end - start) * 16);
+        for posting in &run[start..end] {
+            bytes.extend_from_slice(&posting.hash.to_be_bytes());
+            bytes.extend_from_slice(&posting.tagged.to_be_bytes());
+        }
+        blocks.push((run[start].hash, bytes));
+        start = end;
+    }
+    blocks
+}
+
+/// Merges a newer run into an older one. A node's id is added once and removed at most
+/// once, so an addition followed by its removal cancels; a removal with nothing to cancel is
+/// kept (it cancels an addition in an older run) unless the result becomes the oldest run.
+pub fn merge(older: &[Posting], newer: &[Posting], result_is_oldest: bool) -> Vec<Posting> {
+    let mut state: std::collections::BTreeMap<(u64, NodeId), bool> = std::collections::BTreeMap::new();
+    for posting in older.iter().chain(newer) {
+        let key = (posting.hash, posting.node());
+        if !posting.is_removal() {
+            state.insert(key, false);
+        } else if state.get(&key) == Some(&false) {
+            state.remove(&key);
+        } else {
+            state.insert(key, true);
+        }
+    }
+    state
+        .into_iter()
+        .filter(|&(_, removal)| !(removal && result_is_oldest))
+        .map(|((hash, node), removal)| if removal { Posting::removed(hash, node) } else { Posting::added(hash, node) })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lookup(runs: &[Vec<Posting>], hash: u64) -> Vec<NodeId> {
+        let mut found = Vec::new();
+        for run in runs {
+            apply(&mut found, postings_in(run, hash));
+        }
+        found.sort_unstable();
+        found
+    }
+
+    proptest! {
+        /// Merging runs never changes what a lookup finds.
+        #[test]
+        fn merging_preserves_lookups(ops in proptest::collection::vec((0u64..6, 0u64..40, any::<bool>()), 1..120), cut in 1usize..8) {
+            // Node ids are never reused: once removed, a node is not added again.
+            let mut live: std::collections::HashMap<u64, u64> = Default::default();
+            let mut gone = std::collections::HashSet::new();
+            let mut runs: Vec<Vec<Posting>> = Vec::new();
+            let mut current = Vec::new();
+            for (i, (hash, node, remove)) in ops.into_iter().enumerate() {
+                if remove {
+                    if let Some(h) = live.remove(&node) { current.push(Posting::removed(h, node)); gone.insert(node); }
+                } else if gone.contains(&node) {
+                    continue;
+                } else if let std::collections::hash_map::Entry::Vacant(slot) = live.entry(node) {
+                    slot.insert(hash);
+                    current.push(Posting::added(hash, node));
+                }
+                if i % cut == 0 && !current.is_empty() {
+                    current.sort_unstable();
+                    runs.push(std::mem::take(&mut current));
+                }
+            }
+            current.sort_unstable();
+            runs.push(current);
+            let expected: Vec<Vec<NodeId>> = (0..6).map(|h| lookup(&runs, h)).collect();
+            while runs.len() > 1 {
+                let newer = runs.pop().unwrap();
+                let older = runs.pop().unwrap();
+                let oldest = runs.is_empty();
+                runs.push(merge(&older, &newer, oldest));
+            }
+            let merged: Vec<Vec<NodeId>> = (0..6).map(|h| lookup(&runs, h)).collect();
+            prop_assert_eq!(&merged, &expected);
+            prop_assert!(runs[0].iter().all(|p| !p.is_removal()));
+            for h in 0..6 {
+                let mut want: Vec<NodeId> = live.iter().filter(|(_, &hh)| hh == h).map(|(&n, _)| n).collect();
+                want.sort_unstable();
+                prop_assert_eq!(&merged[h as usize], &want);
+            }
+        }
+
+        #[test]
+        fn blocks_find_every_posting(mut hashes in proptest::collection::vec(0u64..500, 1..3000)) {
+            hashes.sort_unstable();
+            let run: Vec<Posting> = hashes.iter().enumerate().map(|(n, &h)| Posting::added(h, n as u64)).collect();
+            let blocks = blocks(&run);
+            for &hash in &hashes {
+                let index = blocks.partition_point(|(first, _)| *first <= hash) - 1;
+                let found = postings_in_block(&blocks[index].1, hash).unwrap();
+                prop_assert_eq!(found.len(), hashes.iter().filter(|&&h| h == hash).count());
+            }
+        }
+    }
+}
