@@ -175,23 +175,30 @@ fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>) -> Result<u
         let result = ingester.ingest(name, input, &progress, &mut report);
         bar.finish_and_clear();
         if let Err(err) = result {
-            let committed = ingester.committed();
-            // Whatever was committed before the failure is flushed, so the report can be true.
-            let stored = committed.counts.articles_added + committed.counts.articles_replaced;
-            let outcome = match store.flush() {
-                Ok(()) => format!("{stored} articles were stored before the failure"),
-                Err(_) => format!(
-                    "up to {stored} articles committed before the failure may be on disk (the final flush failed too); `diplograph check` verifies the store"
-                ),
-            };
-            return Err(Failure::Message(format!(
-                "{err}\n{outcome}; fix the cause and re-run the ingest (re-ingesting is idempotent)"
-            )));
+            return Err(failed_ingest(&store, &ingester, err));
         }
     }
-    let summary = ingester.finish()?;
+    let committed = ingester.committed();
+    let summary = ingester.finish().map_err(|err| failed_ingest_message(&store, &committed, err))?;
     eprintln!("{summary}");
     Ok(if summary.rejected > 0 { 1 } else { 0 })
+}
+
+/// The error of an ingest that failed part-way, with what was stored before it.
+fn failed_ingest(store: &Store, ingester: &Ingester<'_>, err: ingest::IngestError) -> Failure {
+    failed_ingest_message(store, &ingester.committed(), err)
+}
+
+fn failed_ingest_message(store: &Store, committed: &ingest::IngestSummary, err: ingest::IngestError) -> Failure {
+    // Whatever was committed before the failure is flushed, so the report can be true.
+    let stored = committed.counts.articles_added + committed.counts.articles_replaced;
+    let outcome = match store.flush() {
+        Ok(()) => format!("{stored} articles were stored before the failure"),
+        Err(_) => format!(
+            "up to {stored} articles committed before the failure may be on disk (the final flush failed too); `diplograph check` verifies the store"
+        ),
+    };
+    Failure::Message(format!("{err}\n{outcome}; fix the cause and re-run the ingest (re-ingesting is idempotent)"))
 }
 
 /// A byte-based progress bar on a terminal for inputs over 1 MiB; hidden otherwise.
