@@ -2,7 +2,7 @@
 //! opens the store, picks busy leaders for the parameters, and runs each query
 //! `--repeats` times, printing the median and spread (warm latency).
 //!
-//! cargo run --release --example bench -- --db bench-100k.db [--repeats 20]
+//! cargo run --release --example bench -- --db bench-100k.db [--repeats 20] [--only c]
 
 use std::time::{Duration, Instant};
 
@@ -30,7 +30,7 @@ fn main() {
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let db = flag("--db").ok_or("usage: bench --db PATH [--repeats N]")?;
+    let db = flag("--db").ok_or("usage: bench --db PATH [--repeats N] [--only QUERY-LETTER]")?;
     let repeats: usize =
         flag("--repeats").map(|r| r.parse().map_err(|_| "--repeats takes a number")).transpose()?.unwrap_or(20);
     let opened = Instant::now();
@@ -43,7 +43,8 @@ fn run() -> Result<(), String> {
     println!("params: {}", params.iter().map(|(k, v)| format!("${k} = {v}")).collect::<Vec<_>>().join(", "));
     println!("| query | median ms | min ms | max ms | rows |");
     println!("|---|---|---|---|---|");
-    for (name, text) in QUERIES {
+    let only = flag("--only");
+    for (name, text) in QUERIES.iter().filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name)) {
         let mut times = Vec::with_capacity(repeats);
         let mut rows = 0;
         for _ in 0..repeats.max(1) {

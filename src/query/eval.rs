@@ -31,6 +31,51 @@ pub(crate) struct Ctx<'a> {
     edges: RefCell<HashMap<EdgeId, Arc<EdgeRecord>>>,
     /// Stored node records not decoded: single properties and labels are read from them.
     node_bytes: RefCell<HashMap<NodeId, sled::IVec>>,
+    /// Single properties read from stored records, by node (few keys each): a query reads
+    /// the same properties of the same entities row after row.
+    properties: RefCell<PropertyCache>,
+}
+
+/// A direct-mapped cache of single node properties: a fixed number of slots, each
+/// overwritten by the next property that hashes to it, so filling it costs no allocation
+/// beyond the values and it never grows.
+struct PropertyCache {
+    slots: Vec<Option<(NodeId, String, QValue)>>,
+}
+
+impl PropertyCache {
+    const SLOTS: usize = 1 << 12;
+
+    fn new() -> PropertyCache {
+        PropertyCache { slots: vec![None; Self::SLOTS] }
+    }
+
+    fn index(node: NodeId, key: &str) -> usize {
+        let mut hash = node.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        for byte in key.bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        (hash >> 52) as usize % Self::SLOTS
+    }
+
+    fn get(&self, node: NodeId, key: &str) -> Option<&QValue> {
+        match &self.slots[Self::index(node, key)] {
+            Some((n, k, value)) if *n == node && k == key => Some(value),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, node: NodeId, key: &str, value: &QValue) {
+        match &mut self.slots[Self::index(node, key)] {
+            Some((n, k, v)) => {
+                *n = node;
+                k.clear();
+                k.push_str(key);
+                *v = value.clone();
+            }
+            empty => *empty = Some((node, key.to_string(), value.clone())),
+        }
+    }
 }
 
 /// Records cached per query; the cache starts over when it holds this many.
@@ -61,6 +106,7 @@ impl<'a> Ctx<'a> {
             nodes: RefCell::new(HashMap::new()),
             edges: RefCell::new(HashMap::new()),
             node_bytes: RefCell::new(HashMap::new()),
+            properties: RefCell::new(PropertyCache::new()),
         }
     }
 
@@ -208,11 +254,16 @@ impl<'a> Ctx<'a> {
         if let Some(record) = self.nodes.borrow().get(&node.id) {
             return Ok(record.props.get(key).map_or(QValue::Null, QValue::from));
         }
-        let bytes = self.stored_node(node.id)?;
-        match crate::store::record_property(&bytes, key) {
-            Some(value) => Ok(value.map_or(QValue::Null, QValue::from)),
-            None => Ok(self.load_node(node.id)?.record.props.get(key).map_or(QValue::Null, QValue::from)),
+        if let Some(value) = self.properties.borrow().get(node.id, key) {
+            return Ok(value.clone());
         }
+        let bytes = self.stored_node(node.id)?;
+        let value = match crate::store::record_property(&bytes, key) {
+            Some(value) => value.map_or(QValue::Null, QValue::from),
+            None => self.load_node(node.id)?.record.props.get(key).map_or(QValue::Null, QValue::from),
+        };
+        self.properties.borrow_mut().put(node.id, key, &value);
+        Ok(value)
     }
 
     /// Whether a node value carries every label.

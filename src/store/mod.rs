@@ -183,13 +183,6 @@ impl Direction {
             Direction::In => keys::IN,
         }
     }
-
-    fn list(self, adjacency: NodeAdjacency) -> AdjList {
-        match self {
-            Direction::Out => adjacency.out,
-            Direction::In => adjacency.incoming,
-        }
-    }
 }
 
 type Entries<'a> = Box<dyn Iterator<Item = Result<AdjacentEntry, StoreError>> + 'a>;
@@ -202,7 +195,13 @@ pub struct Store {
     gate: std::sync::RwLock<()>,
     /// The edge-type table, replaced by each commit that adds a type.
     symbols: std::sync::RwLock<Arc<Symbols>>,
+    /// Recently read pages (shared with sled, not copied): a hash lookup instead of a
+    /// tree descent when a query reads the same pages over and over. Emptied by every commit.
+    pages: std::sync::Mutex<HashMap<[u8; 9], sled::IVec>>,
 }
+
+/// Pages kept in `Store::pages` before it is emptied and refilled.
+const PAGE_CACHE_LIMIT: usize = 4096;
 
 /// How to open a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,7 +263,8 @@ impl Store {
             None => Vec::new(),
         };
         let symbols = std::sync::RwLock::new(Arc::new(Symbols::from_names(names)));
-        Ok(Store { db, path, gate: std::sync::RwLock::new(()), symbols })
+        let pages = std::sync::Mutex::new(HashMap::new());
+        Ok(Store { db, path, gate: std::sync::RwLock::new(()), symbols, pages })
     }
 
     /// A consistent view for one query: no batch is applied while the guard lives. Do not
@@ -374,10 +374,31 @@ impl Store {
     }
 
     /// Slot `id` of the page under `key`, shared with the page (no copy); `None` if empty.
-    fn slot(&self, key: &[u8], id: u64, what: &str) -> Result<Option<sled::IVec>, StoreError> {
-        let Some(page) = self.db.get(key)? else { return Ok(None) };
+    fn slot(&self, key: &[u8; 9], id: u64, what: &str) -> Result<Option<sled::IVec>, StoreError> {
+        let Some(page) = self.page(key)? else { return Ok(None) };
         let range = page::slot_range(&page, slot_number(id)).ok_or_else(|| corrupt(what, key))?;
         Ok((!range.is_empty()).then(|| page.subslice(range.start, range.len())))
+    }
+
+    /// The page under `key`, through the page cache.
+    fn page(&self, key: &[u8; 9]) -> Result<Option<sled::IVec>, StoreError> {
+        let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(page) = pages.get(key) {
+            return Ok(Some(page.clone()));
+        }
+        let page = self.db.get(key)?;
+        if let Some(page) = &page {
+            if pages.len() >= PAGE_CACHE_LIMIT {
+                pages.clear();
+            }
+            pages.insert(*key, page.clone());
+        }
+        Ok(page)
+    }
+
+    /// Empties the page cache; a commit calls it while it holds the write gate.
+    fn forget_pages(&self) {
+        self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
     /// Nodes whose string `id` property equals `id` (an index lookup: one seek per run).
@@ -532,8 +553,7 @@ impl Store {
     pub(crate) fn adjacency_list(&self, node: NodeId, direction: Direction) -> Result<AdjList, StoreError> {
         let key = keys::adjacency_page(page_number(node));
         match self.slot(&key, node, "an adjacency page")? {
-            Some(bytes) => NodeAdjacency::decode(&bytes)
-                .map(|a| direction.list(a))
+            Some(bytes) => NodeAdjacency::decode_direction(&bytes, direction == Direction::In)
                 .ok_or_else(|| corrupt("an adjacency slot", &key)),
             None => Ok(AdjList::default()),
         }

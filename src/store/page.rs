@@ -164,10 +164,38 @@ impl NodeAdjacency {
         rest.is_empty().then_some(NodeAdjacency { out, incoming })
     }
 
-    /// Just one direction's list of an encoded slot, without decoding the other.
+    /// Just one direction's list of an encoded slot, stepping over the other.
     pub fn decode_direction(bytes: &[u8], incoming: bool) -> Option<AdjList> {
-        let adjacency = NodeAdjacency::decode(bytes)?;
-        Some(if incoming { adjacency.incoming } else { adjacency.out })
+        if bytes.is_empty() {
+            return Some(AdjList::default());
+        }
+        let mut rest = bytes;
+        for list in 0..2 {
+            let (&tag, tail) = rest.split_first()?;
+            rest = tail;
+            let wanted = (list == 1) == incoming;
+            match tag {
+                0 => {
+                    let count = usize::try_from(get_varint(&mut rest)?).ok()?;
+                    let mut entries = Vec::with_capacity(if wanted { count.min(rest.len()) } else { 0 });
+                    for _ in 0..count {
+                        let sym = u32::try_from(get_varint(&mut rest)?).ok()?;
+                        let edge = get_varint(&mut rest)?;
+                        let other = get_varint(&mut rest)?;
+                        if wanted {
+                            entries.push(AdjEntry { sym, edge, other });
+                        }
+                    }
+                    if wanted {
+                        return Some(AdjList { spilled: false, entries });
+                    }
+                }
+                1 if wanted => return Some(AdjList { spilled: true, entries: Vec::new() }),
+                1 => {}
+                _ => return None,
+            }
+        }
+        None
     }
 }
 
@@ -249,7 +277,10 @@ mod tests {
             let mut entries: Vec<AdjEntry> = out.into_iter().map(|(sym, edge, other)| AdjEntry { sym, edge, other }).collect();
             entries.sort();
             let adjacency = NodeAdjacency { out: AdjList { spilled: false, entries }, incoming: AdjList { spilled, entries: vec![] } };
-            prop_assert_eq!(NodeAdjacency::decode(&adjacency.encode()), Some(adjacency));
+            let encoded = adjacency.encode();
+            prop_assert_eq!(NodeAdjacency::decode_direction(&encoded, false), Some(adjacency.out.clone()));
+            prop_assert_eq!(NodeAdjacency::decode_direction(&encoded, true), Some(adjacency.incoming.clone()));
+            prop_assert_eq!(NodeAdjacency::decode(&encoded), Some(adjacency));
         }
 
         #[test]

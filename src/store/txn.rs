@@ -174,7 +174,9 @@ impl<'s> WriteTxn<'s> {
         batch.insert(keys::META_STATS, codec::encode(&self.stats)?);
         batch.insert(keys::META_COUNTERS, codec::encode(&self.counters)?);
         let _gate = self.store.write_gate();
-        self.store.db.apply_batch(batch)?;
+        let applied = self.store.db.apply_batch(batch);
+        self.store.forget_pages();
+        applied?;
         if std::mem::take(&mut self.symbols_changed) {
             self.store.set_symbols(Arc::new(self.symbols.clone()));
         }
