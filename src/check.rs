@@ -293,6 +293,7 @@ impl<'s> Checker<'s> {
             for label in &record.labels {
                 *self.counted.labels.entry(label.clone()).or_insert(0) += 1;
             }
+            self.counted.count_properties(&record, 1);
             let class = NodeClass::of(&record);
             self.nodes.insert(id, class);
             self.check_node(id, &record, class)?;
@@ -793,6 +794,26 @@ impl<'s> Checker<'s> {
         }
         self.compare_counts("label", &maintained.labels, &counted.labels);
         self.compare_counts("edge type", &maintained.edge_types, &counted.edge_types);
+        if maintained.property_values != counted.property_values {
+            for (label, property) in crate::store::COUNTED_PROPERTIES {
+                let count = |stats: &Stats| stats.property_values.get(*label).and_then(|p| p.get(*property)).cloned();
+                let (m, c) = (count(&maintained).unwrap_or_default(), count(&counted).unwrap_or_default());
+                let values: std::collections::BTreeSet<&String> = m.values.keys().chain(c.values.keys()).collect();
+                for value in values {
+                    let (m, c) = (m.values.get(value).copied().unwrap_or(0), c.values.get(value).copied().unwrap_or(0));
+                    if m != c {
+                        self.problem(Area::Stats, format!("{label}.{property} = '{value}': {m} recorded, {c} counted"));
+                    }
+                }
+                if m.other != c.other {
+                    let (m, c) = (m.other, c.other);
+                    self.problem(
+                        Area::Stats,
+                        format!("{label}.{property} non-string values: {m} recorded, {c} counted"),
+                    );
+                }
+            }
+        }
         Ok(())
     }
 

@@ -237,6 +237,29 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
             let rows = build(input, &ctx, argument);
             deferred(move || aggregate(&ctx, &input.layout, rows, keys, aggregates))
         }
+        OpKind::CountsFromStatistics { label, property, aggregates, fallback } => {
+            let stats = ctx.store().and_then(|store| Ok(store.stats()?));
+            let groups = match (&stats, property) {
+                (Ok(stats), Some(property)) => stats.value_counts(label, property),
+                (Ok(stats), None) => Some(vec![(None, stats.labels.get(label).copied().unwrap_or(0))]),
+                (Err(_), _) => None,
+            };
+            match (stats, groups) {
+                (Err(err), _) => Box::new(std::iter::once(Err(err))),
+                (Ok(_), None) => build(fallback, &ctx, argument),
+                (Ok(_), Some(groups)) => {
+                    let rows = groups.into_iter().map(move |(value, count)| {
+                        let mut row: Row = Vec::with_capacity(aggregates + 1);
+                        if property.is_some() {
+                            row.push(value.map_or(QValue::Null, QValue::Str));
+                        }
+                        row.extend(std::iter::repeat(QValue::Int(count as i64)).take(*aggregates));
+                        Ok(row)
+                    });
+                    Box::new(rows)
+                }
+            }
+        }
         OpKind::Distinct { input, on } => {
             let rows = build(input, &ctx, argument);
             let mut seen: BTreeSet<GroupKey> = BTreeSet::new();

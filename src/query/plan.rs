@@ -203,6 +203,15 @@ pub enum OpKind {
     Union {
         inputs: Vec<Op>,
     },
+    /// `count(*)` of the nodes with `label`, grouped by a counted property or not at all,
+    /// answered from the maintained statistics; `fallback` (the plain aggregation) runs
+    /// if the statistics cannot answer when the query executes.
+    CountsFromStatistics {
+        label: String,
+        property: Option<String>,
+        aggregates: usize,
+        fallback: Box<Op>,
+    },
 }
 
 impl Op {
@@ -880,11 +889,56 @@ impl Planner<'_> {
         let mut layout: Vec<String> = keys.iter().map(|(n, _)| n.clone()).collect();
         layout.extend(aggregates.iter().map(|(n, _)| n.clone()));
         let key_exprs: Vec<(Expr, String)> = keys.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
-        let grouped = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggregates }, layout);
+        let from_statistics = self.counts_from_statistics(&input, &keys, &aggregates);
+        let mut grouped = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggregates }, layout);
+        if let Some((label, property, count)) = from_statistics {
+            let layout = grouped.layout.clone();
+            let kind = OpKind::CountsFromStatistics { label, property, aggregates: count, fallback: Box::new(grouped) };
+            grouped = Op::new(kind, layout);
+        }
         let out_items: Vec<(String, Expr)> =
             items.iter().map(|(name, e)| (name.clone(), replace_aggregates(e, &aggs, &key_exprs))).collect();
         let columns = items.iter().map(|(n, _)| n.clone()).collect();
         Ok(Op::new(OpKind::Project { input: Box::new(grouped), items: out_items, keep_input: false }, columns))
+    }
+
+    /// Whether an aggregation is `count(*)` (or `count(n)`) over one label scan, grouped by
+    /// nothing or by one counted property of the scanned node: then the maintained
+    /// statistics answer it. Returns the label, the property and the number of counts.
+    fn counts_from_statistics(
+        &self,
+        input: &Op,
+        keys: &[(String, Expr)],
+        aggregates: &[(String, Aggregation)],
+    ) -> Option<(String, Option<String>, usize)> {
+        let OpKind::NodeScan { input: scan_input, var, source, labels } = &input.kind else { return None };
+        let label = match source {
+            NodeSource::Label(label) | NodeSource::LabelRecords(label) => label,
+            _ => return None,
+        };
+        if !self.use_indexes || !is_empty_argument(scan_input) || labels.as_slice() != [label.clone()] {
+            return None;
+        }
+        let counts_nodes = |a: &Aggregation| match (a.func, &a.arg) {
+            (AggFunc::CountStar, _) => true,
+            (AggFunc::Count, Some(arg)) => !a.distinct && matches!(&arg.kind, ExprKind::Variable(v) if v == var),
+            _ => false,
+        };
+        if aggregates.is_empty() || !aggregates.iter().all(|(_, a)| counts_nodes(a)) {
+            return None;
+        }
+        let property = match keys {
+            [] => None,
+            [(_, key)] => match &key.kind {
+                ExprKind::Property(target, property) if matches!(&target.kind, ExprKind::Variable(v) if v == var) => {
+                    self.stats.value_counts(label, property)?;
+                    Some(property.clone())
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some((label.clone(), property, aggregates.len()))
     }
 
     fn aggregation(&self, e: &Expr) -> Result<Aggregation> {
@@ -1173,6 +1227,7 @@ impl Op {
                     input.explain_into(out, depth + 1);
                 }
             }
+            OpKind::CountsFromStatistics { .. } => {}
             OpKind::NodeScan { input, .. }
             | OpKind::Expand { input, .. }
             | OpKind::VarExpand { input, .. }
@@ -1267,6 +1322,10 @@ impl Op {
                 format!("Select {}", names.join(", "))
             }
             OpKind::Union { .. } => "Union".to_string(),
+            OpKind::CountsFromStatistics { label, property, .. } => match property {
+                Some(property) => format!("CountsFromStatistics :{label} by {property}"),
+                None => format!("CountsFromStatistics :{label}"),
+            },
         }
     }
 }

@@ -126,26 +126,51 @@ pub fn blocks(run: &[Posting]) -> Vec<(u64, Vec<u8>)> {
     blocks
 }
 
-/// Merges a newer run into an older one. A node's id is added once and removed at most
-/// once, so an addition followed by its removal cancels; a removal with nothing to cancel is
-/// kept (it cancels an addition in an older run) unless the result becomes the oldest run.
+/// Merges a newer run into an older one, in one linear pass. A node's id is added once and
+/// removed at most once (node ids are never reused), so an addition and its removal meet
+/// side by side in (hash, node) order and cancel; a removal with nothing to cancel is kept
+/// (it cancels an addition in an older run) unless the result becomes the oldest run.
 pub fn merge(older: &[Posting], newer: &[Posting], result_is_oldest: bool) -> Vec<Posting> {
-    let mut state: std::collections::BTreeMap<(u64, NodeId), bool> = std::collections::BTreeMap::new();
-    for posting in older.iter().chain(newer) {
-        let key = (posting.hash, posting.node());
-        if !posting.is_removal() {
-            state.insert(key, false);
-        } else if state.get(&key) == Some(&false) {
-            state.remove(&key);
+    let mut merged = Vec::with_capacity(older.len() + newer.len());
+    let (mut i, mut j) = (0, 0);
+    let mut next = || -> Option<Posting> {
+        let take_older = match (older.get(i), newer.get(j)) {
+            (Some(a), Some(b)) => a <= b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        if take_older {
+            i += 1;
+            Some(older[i - 1])
         } else {
-            state.insert(key, true);
+            j += 1;
+            Some(newer[j - 1])
         }
+    };
+    let mut pending: Option<Posting> = None;
+    while let Some(posting) = next() {
+        match pending {
+            Some(previous) if (previous.hash, previous.node()) == (posting.hash, posting.node()) => {
+                // An addition then its removal cancel; a repeated posting is kept once.
+                if !previous.is_removal() && posting.is_removal() {
+                    pending = None;
+                }
+                continue;
+            }
+            Some(previous) => {
+                if !(previous.is_removal() && result_is_oldest) {
+                    merged.push(previous);
+                }
+            }
+            None => {}
+        }
+        pending = Some(posting);
     }
-    state
-        .into_iter()
-        .filter(|&(_, removal)| !(removal && result_is_oldest))
-        .map(|((hash, node), removal)| if removal { Posting::removed(hash, node) } else { Posting::added(hash, node) })
-        .collect()
+    if let Some(previous) = pending.filter(|p| !(p.is_removal() && result_is_oldest)) {
+        merged.push(previous);
+    }
+    merged
 }
 
 #[cfg(test)]

@@ -76,9 +76,65 @@ pub struct Stats {
     pub edges: u64,
     pub labels: BTreeMap<String, u64>,
     pub edge_types: BTreeMap<String, u64>,
+    /// For each `COUNTED_PROPERTIES` pair (label, then property): nodes per value.
+    pub property_values: BTreeMap<String, BTreeMap<String, ValueCounts>>,
+}
+
+/// Properties whose values are few and often grouped by (`MATCH (e:Event) RETURN e.type,
+/// count(*)`): every write keeps a count per value, so the planner answers such a query
+/// from `Stats` without reading a node.
+pub const COUNTED_PROPERTIES: &[(&str, &str)] =
+    &[("Event", "type"), ("Event", "status"), ("Article", "outlet"), ("Article", "language")];
+
+/// Nodes per string value of one counted property; `other` counts values that are not
+/// strings (then the planner does not answer from the counts). Nodes without the property
+/// are the label's count minus these.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueCounts {
+    pub values: BTreeMap<String, u64>,
+    pub other: u64,
 }
 
 impl Stats {
+    /// Adds (`delta` 1) or removes (-1) a node's counted property values.
+    pub fn count_properties(&mut self, record: &NodeRecord, delta: i64) {
+        for (label, property) in COUNTED_PROPERTIES {
+            let Some(value) = record.props.get(*property).filter(|_| record.has_label(label)) else { continue };
+            let counts =
+                self.property_values.entry(label.to_string()).or_default().entry(property.to_string()).or_default();
+            match value {
+                Value::Str(text) => Self::bump(&mut counts.values, text, delta),
+                _ => counts.other = counts.other.saturating_add_signed(delta),
+            }
+            if counts.values.is_empty() && counts.other == 0 {
+                let by_property = self.property_values.get_mut(*label).expect("entry made above");
+                by_property.remove(*property);
+                if by_property.is_empty() {
+                    self.property_values.remove(*label);
+                }
+            }
+        }
+    }
+
+    /// How many nodes with `label` have each value of `property`, `None` at the end for the
+    /// nodes without it; `None` when the property is not counted or has non-string values.
+    pub fn value_counts(&self, label: &str, property: &str) -> Option<Vec<(Option<String>, u64)>> {
+        if !COUNTED_PROPERTIES.contains(&(label, property)) {
+            return None;
+        }
+        let counts = self.property_values.get(label).and_then(|p| p.get(property)).cloned().unwrap_or_default();
+        if counts.other > 0 {
+            return None;
+        }
+        let with_value: u64 = counts.values.values().sum();
+        let without = self.labels.get(label).copied().unwrap_or(0).saturating_sub(with_value);
+        let mut rows: Vec<(Option<String>, u64)> = counts.values.into_iter().map(|(v, n)| (Some(v), n)).collect();
+        if without > 0 {
+            rows.push((None, without));
+        }
+        Some(rows)
+    }
+
     fn bump(map: &mut BTreeMap<String, u64>, key: &str, delta: i64) {
         let count = map.entry(key.to_string()).or_insert(0);
         *count = count.saturating_add_signed(delta);

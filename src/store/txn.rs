@@ -47,7 +47,7 @@ struct KeyIndex {
 type Chunks = BTreeMap<Vec<u8>, Vec<(EdgeId, NodeId)>>;
 
 /// Entries above which a cache is dropped and refilled, to bound memory on huge ingests.
-const CACHE_LIMIT: usize = 1_000_000;
+const CACHE_LIMIT: usize = 200_000;
 
 /// Decoded lookups kept for the whole ingest (resolution hits the same entities over and
 /// over); every mutation below keeps them true.
@@ -459,6 +459,7 @@ impl<'s> WriteTxn<'s> {
         let id = self.counters.next_node;
         self.counters.next_node += 1;
         self.stats.nodes += 1;
+        self.stats.count_properties(&record, 1);
         for label in &record.labels {
             Stats::bump(&mut self.stats.labels, label, 1);
             let ids = self.label_chunk_mut(label, id)?;
@@ -488,6 +489,7 @@ impl<'s> WriteTxn<'s> {
     /// Replaces an entity's properties (labels and `id` stay), re-indexing its names.
     pub fn update_entity(&mut self, id: NodeId, record: NodeRecord, kind: &str) -> Result<(), StoreError> {
         if let Some(old) = self.node(id)? {
+            self.stats.count_properties(&old, -1);
             for name in entity_names(&old) {
                 self.names.insert(keys::by_name(&normalize_name(&name), id), None);
             }
@@ -496,6 +498,7 @@ impl<'s> WriteTxn<'s> {
         for name in entity_names(&record) {
             self.names.insert(keys::by_name(&normalize_name(&name), id), Some(kind.as_bytes().to_vec()));
         }
+        self.stats.count_properties(&record, 1);
         *self.node_slot_mut(id)? = codec::encode(&record)?;
         let mut cache = self.cache.borrow_mut();
         cache.forget_names(&record);
@@ -511,6 +514,7 @@ impl<'s> WriteTxn<'s> {
                 self.delete_edge(adjacent.edge)?;
             }
         }
+        self.stats.count_properties(&record, -1);
         for label in &record.labels {
             Stats::bump(&mut self.stats.labels, label, -1);
             self.label_chunk_mut(label, id)?.retain(|&n| n != id);
