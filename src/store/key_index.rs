@@ -158,12 +158,8 @@ pub fn merge(older: &[Posting], newer: &[Posting], result_is_oldest: bool) -> Ve
                 }
                 continue;
             }
-            Some(previous) => {
-                if !(previous.is_removal() && result_is_oldest) {
-                    merged.push(previous);
-                }
-            }
-            None => {}
+            Some(previous) if !(previous.is_removal() && result_is_oldest) => merged.push(previous),
+            Some(_) | None => {}
         }
         pending = Some(posting);
     }
