@@ -44,7 +44,7 @@ fn run() -> Result<(), String> {
     println!("| query | median ms | min ms | max ms | rows |");
     println!("|---|---|---|---|---|");
     let only = flag("--only");
-    for (name, text) in QUERIES.iter().filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name)) {
+    for (name, text) in QUERIES.iter().filter(|(name, _)| only.as_deref().map_or(true, |o| o == *name)) {
         let mut times = Vec::with_capacity(repeats);
         let mut rows = 0;
         for _ in 0..repeats.max(1) {
