@@ -249,3 +249,18 @@ fn the_store_path_comes_from_the_environment_when_no_flag_is_given() {
     cmd.current_dir(ws.dir.path()).env("DIPLOGRAPH_DB", ws.path("env.db")).args(["ingest", EXAMPLE]).assert().code(0);
     assert!(ws.path("env.db").join("conf").exists());
 }
+
+#[test]
+fn a_compressed_store_holds_the_same_graph_and_keeps_its_setting() {
+    let (plain, compressed) = (Workspace::new(), Workspace::new());
+    plain.ingest(EXAMPLE.as_ref());
+    let output = compressed.cmd(&["ingest", "--compress", EXAMPLE]).output().expect("run ingest");
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let conf = String::from_utf8_lossy(&std::fs::read(compressed.db().join("conf")).expect("sled conf")).into_owned();
+    assert!(conf.contains("use_compression: true"), "{conf}");
+    assert_eq!(compressed.stats(), plain.stats());
+    // Later commands open it without the flag; re-ingesting changes nothing.
+    assert_eq!(compressed.ingest(EXAMPLE.as_ref()).status.code(), Some(0));
+    assert_eq!(compressed.stats(), plain.stats());
+    compressed.cmd(&["check"]).assert().success().stdout(predicate::str::starts_with("ok: 46 nodes, 101 edges"));
+}

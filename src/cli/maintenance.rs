@@ -93,9 +93,9 @@ fn dump_failure(err: DumpError) -> Failure {
 
 /// Loads a dump into a new store; exit 1 when a record was rejected (the restore is then
 /// incomplete), 2 when the store is not empty or cannot be written.
-pub fn restore(db: &Path, file: &str) -> Result<u8, Failure> {
+pub fn restore(db: &Path, file: &str, mode: OpenMode) -> Result<u8, Failure> {
     let (input, _) = ingest::open_source(file)?;
-    let store = Store::open(db, OpenMode::CreateIfMissing)?;
+    let store = Store::open(db, mode)?;
     let mut report = |diagnostic: &ingest::Diagnostic| eprintln!("{diagnostic}");
     let summary = dump::restore(&store, Ontology::embedded(), file, input, &mut report).map_err(|err| match err {
         RestoreError::Ingest(err) => Failure::from(err),
@@ -113,6 +113,7 @@ pub fn restore(db: &Path, file: &str) -> Result<u8, Failure> {
         stats.edges,
         db.display()
     );
+    store.close_with_snapshot()?;
     if summary.ingest.rejected > 0 {
         eprintln!("error: {} records were rejected; the restored store is incomplete", summary.ingest.rejected);
         return Ok(1);

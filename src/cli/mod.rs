@@ -41,6 +41,10 @@ enum Command {
         /// Write every rejected record, verbatim, to this file.
         #[arg(long, value_name = "PATH")]
         rejects: Option<PathBuf>,
+        /// When this creates the store: compress it with zstd (about half the disk; ingest
+        /// and cold queries take longer, see BENCHMARKS.md). A store keeps its setting.
+        #[arg(long)]
+        compress: bool,
     },
     /// Node counts per label and edge counts per type.
     Stats {
@@ -83,6 +87,9 @@ enum Command {
     Restore {
         #[arg(value_name = "FILE")]
         file: String,
+        /// Create the store compressed (as `ingest --compress`).
+        #[arg(long)]
+        compress: bool,
     },
 }
 
@@ -115,7 +122,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Failure> {
     let db = store_path(cli.db);
     match cli.command {
-        Command::Ingest { files, rejects } => ingest_files(&db, &files, rejects.as_deref()),
+        Command::Ingest { files, rejects, compress } => ingest_files(&db, &files, rejects.as_deref(), compress),
         Command::Stats { format } => {
             let store = open(&db, OpenMode::MustExist)?;
             output::print_stats(&store.stats()?, format)?;
@@ -148,7 +155,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Shell(args) => query_cmd::shell(&open(&db, OpenMode::MustExist)?, args),
         Command::Check => maintenance::check(&open(&db, OpenMode::MustExist)?),
         Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExist)?, output.as_deref()),
-        Command::Restore { file } => maintenance::restore(&db, &file),
+        Command::Restore { file, compress } => maintenance::restore(&db, &file, create_mode(compress)),
     }
 }
 
@@ -162,8 +169,17 @@ fn open(path: &Path, mode: OpenMode) -> Result<Store, Failure> {
     Ok(Store::open(path, mode)?)
 }
 
-fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>) -> Result<u8, Failure> {
-    let store = open(db, OpenMode::CreateIfMissing)?;
+/// How a writing command opens its store: created (compressed when asked) if missing.
+fn create_mode(compress: bool) -> OpenMode {
+    if compress {
+        OpenMode::CreateCompressedIfMissing
+    } else {
+        OpenMode::CreateIfMissing
+    }
+}
+
+fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>, compress: bool) -> Result<u8, Failure> {
+    let store = open(db, create_mode(compress))?;
     let ontology = Ontology::embedded();
     let mut ingester = Ingester::new(&store, ontology, rejects)?;
     let stderr_is_terminal = std::io::stderr().is_terminal();
@@ -180,6 +196,7 @@ fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>) -> Result<u
     }
     let committed = ingester.committed();
     let summary = ingester.finish().map_err(|err| failed_ingest_message(&store, &committed, err))?;
+    store.close_with_snapshot()?;
     eprintln!("{summary}");
     Ok(if summary.rejected > 0 { 1 } else { 0 })
 }

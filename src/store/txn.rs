@@ -23,10 +23,10 @@ pub struct WriteTxn<'s> {
     node_pages: HashMap<u64, Vec<Vec<u8>>>,
     edge_pages: HashMap<u64, Vec<Vec<u8>>>,
     adjacency_pages: HashMap<u64, Vec<NodeAdjacency>>,
-    label_chunks: HashMap<(String, u64), Vec<NodeId>>,
+    label_chunks: HashMap<String, HashMap<u64, Vec<NodeId>>>,
     chunks: Chunks,
     /// The last chunk key of each spilled (node, direction, type), once known.
-    tails: HashMap<(NodeId, u8, u32), Vec<u8>>,
+    tails: HashMap<(NodeId, u8, u32), EdgeId>,
     /// Name index writes: `Some(kind)` inserts, `None` removes.
     names: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// `id` index postings since the last commit, in order.
@@ -43,8 +43,10 @@ struct KeyIndex {
     pending: HashMap<u64, Vec<Posting>>,
 }
 
+/// An adjacency chunk's key fields: node, direction byte, type symbol, first edge.
+type ChunkKey = (NodeId, u8, u32, EdgeId);
 /// Adjacency chunks by key: (edge, other node) pairs.
-type Chunks = BTreeMap<Vec<u8>, Vec<(EdgeId, NodeId)>>;
+type Chunks = BTreeMap<ChunkKey, Vec<(EdgeId, NodeId)>>;
 
 /// Entries above which a cache is dropped and refilled, to bound memory on huge ingests.
 const CACHE_LIMIT: usize = 200_000;
@@ -119,7 +121,7 @@ impl<'s> WriteTxn<'s> {
         self.node_pages.len()
             + self.edge_pages.len()
             + self.adjacency_pages.len()
-            + self.label_chunks.len()
+            + self.label_chunks.values().map(HashMap::len).sum::<usize>()
             + self.chunks.len()
             + self.names.len()
             + self.postings.len() / key_index::BLOCK_POSTINGS
@@ -146,15 +148,18 @@ impl<'s> WriteTxn<'s> {
             let encoded: Vec<Vec<u8>> = slots.iter().map(NodeAdjacency::encode).collect();
             put_page(&mut batch, &keys::adjacency_page(number), &encoded);
         }
-        for ((label, chunk), ids) in self.label_chunks.drain() {
-            let key = keys::label_chunk(&label, chunk);
-            if ids.is_empty() {
-                batch.remove(key);
-            } else {
-                batch.insert(key, page::encode_ids(&ids));
+        for (label, chunks) in self.label_chunks.drain() {
+            for (chunk, ids) in chunks {
+                let key = keys::label_chunk(&label, chunk);
+                if ids.is_empty() {
+                    batch.remove(key);
+                } else {
+                    batch.insert(key, page::encode_ids(&ids));
+                }
             }
         }
-        for (key, entries) in std::mem::take(&mut self.chunks) {
+        for ((node, direction, sym, first), entries) in std::mem::take(&mut self.chunks) {
+            let key = keys::adjacency_chunk(node, direction, sym, first);
             if entries.is_empty() {
                 batch.remove(key);
             } else {
@@ -360,8 +365,7 @@ impl<'s> WriteTxn<'s> {
         let entries: Vec<AdjEntry> = if list.spilled {
             self.spilled_chunks(node, direction, sym)?
                 .into_iter()
-                .flat_map(|(key, pairs)| {
-                    let sym = keys::parse_adjacency_chunk(&key).map_or(u32::MAX, |(_, _, sym, _)| sym);
+                .flat_map(|((_, _, sym, _), pairs)| {
                     pairs.into_iter().map(move |(edge, other)| AdjEntry { sym, edge, other })
                 })
                 .collect()
@@ -376,17 +380,23 @@ impl<'s> WriteTxn<'s> {
 
     /// The chunks of a spilled list as stored, overlaid with this commit's changes.
     fn spilled_chunks(&self, node: NodeId, direction: Direction, sym: Option<u32>) -> Result<Chunks, StoreError> {
-        let prefix = keys::adjacency_chunk_prefix(node, direction.key_byte(), sym);
+        let direction = direction.key_byte();
+        let prefix = keys::adjacency_chunk_prefix(node, direction, sym);
         let mut merged = BTreeMap::new();
         for item in self.store.db.scan_prefix(&prefix) {
             let (key, value) = item?;
-            merged.insert(key.to_vec(), page::decode_chunk(&value).ok_or_else(|| corrupt("an adjacency chunk"))?);
+            let key = keys::parse_adjacency_chunk(&key).ok_or_else(|| corrupt("an adjacency chunk key"))?;
+            merged.insert(key, page::decode_chunk(&value).ok_or_else(|| corrupt("an adjacency chunk"))?);
         }
-        for (key, entries) in self.chunks.range(prefix.clone()..).take_while(|(key, _)| key.starts_with(&prefix)) {
+        let (low, high) = match sym {
+            Some(sym) => (sym, sym),
+            None => (0, u32::MAX),
+        };
+        for (key, entries) in self.chunks.range((node, direction, low, 0)..=(node, direction, high, EdgeId::MAX)) {
             if entries.is_empty() {
                 merged.remove(key);
             } else {
-                merged.insert(key.clone(), entries.clone());
+                merged.insert(*key, entries.clone());
             }
         }
         Ok(merged)
@@ -424,26 +434,31 @@ impl<'s> WriteTxn<'s> {
     }
 
     fn label_chunk_mut(&mut self, label: &str, id: NodeId) -> Result<&mut Vec<NodeId>, StoreError> {
-        let slot = (label.to_string(), id / page::LABEL_SPAN);
-        if !self.label_chunks.contains_key(&slot) {
-            let ids = match self.store.db.get(keys::label_chunk(&slot.0, slot.1))? {
+        let chunk = id / page::LABEL_SPAN;
+        if !self.label_chunks.contains_key(label) {
+            self.label_chunks.insert(label.to_string(), HashMap::new());
+        }
+        let chunks = self.label_chunks.get_mut(label).expect("inserted above");
+        if let std::collections::hash_map::Entry::Vacant(slot) = chunks.entry(chunk) {
+            let ids = match self.store.db.get(keys::label_chunk(label, chunk))? {
                 Some(bytes) => page::decode_ids(&bytes).ok_or_else(|| corrupt("a label chunk"))?,
                 None => Vec::new(),
             };
-            self.label_chunks.insert(slot.clone(), ids);
+            slot.insert(ids);
         }
-        Ok(self.label_chunks.get_mut(&slot).expect("loaded above"))
+        Ok(chunks.get_mut(&chunk).expect("loaded above"))
     }
 
-    fn chunk_mut(&mut self, key: &[u8]) -> Result<&mut Vec<(EdgeId, NodeId)>, StoreError> {
-        if !self.chunks.contains_key(key) {
-            let entries = match self.store.db.get(key)? {
+    fn chunk_mut(&mut self, key: ChunkKey) -> Result<&mut Vec<(EdgeId, NodeId)>, StoreError> {
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.chunks.entry(key) {
+            let (node, direction, sym, first) = key;
+            let entries = match self.store.db.get(keys::adjacency_chunk(node, direction, sym, first))? {
                 Some(bytes) => page::decode_chunk(&bytes).ok_or_else(|| corrupt("an adjacency chunk"))?,
                 None => Vec::new(),
             };
-            self.chunks.insert(key.to_vec(), entries);
+            slot.insert(entries);
         }
-        Ok(self.chunks.get_mut(key).expect("loaded above"))
+        Ok(self.chunks.get_mut(&key).expect("loaded above"))
     }
 
     fn intern(&mut self, edge_type: &str) -> u32 {
@@ -586,20 +601,19 @@ impl<'s> WriteTxn<'s> {
     fn append_spilled(&mut self, node: NodeId, direction: Direction, entry: AdjEntry) -> Result<(), StoreError> {
         let tail_slot = (node, direction.key_byte(), entry.sym);
         let tail = match self.tails.get(&tail_slot) {
-            Some(key) => Some(key.clone()),
+            Some(&first) => Some((node, direction.key_byte(), entry.sym, first)),
             None => self.spilled_chunks(node, direction, Some(entry.sym))?.into_keys().next_back(),
         };
         if let Some(key) = tail {
-            let chunk = self.chunk_mut(&key)?;
+            let chunk = self.chunk_mut(key)?;
             if chunk.len() < page::CHUNK_LIMIT && chunk.last().map_or(true, |&(edge, _)| edge < entry.edge) {
                 chunk.push((entry.edge, entry.other));
-                self.tails.insert(tail_slot, key);
+                self.tails.insert(tail_slot, key.3);
                 return Ok(());
             }
         }
-        let key = keys::adjacency_chunk(node, direction.key_byte(), entry.sym, entry.edge);
-        self.chunks.insert(key.clone(), vec![(entry.edge, entry.other)]);
-        self.tails.insert(tail_slot, key);
+        self.chunks.insert((node, direction.key_byte(), entry.sym, entry.edge), vec![(entry.edge, entry.other)]);
+        self.tails.insert(tail_slot, entry.edge);
         Ok(())
     }
 
@@ -610,10 +624,10 @@ impl<'s> WriteTxn<'s> {
             list.entries.retain(|e| !(e.sym == sym && e.edge == edge));
             return Ok(());
         }
-        let target = keys::adjacency_chunk(node, direction.key_byte(), sym, edge);
+        let target = (node, direction.key_byte(), sym, edge);
         let holder = self.spilled_chunks(node, direction, Some(sym))?.into_keys().rev().find(|key| *key <= target);
         if let Some(key) = holder {
-            let chunk = self.chunk_mut(&key)?;
+            let chunk = self.chunk_mut(key)?;
             chunk.retain(|&(e, _)| e != edge);
             if chunk.is_empty() {
                 self.tails.remove(&(node, direction.key_byte(), sym));
