@@ -348,8 +348,19 @@ impl Store {
         }
         self.flush()?;
         drop(self);
-        drop(Store::open(&path, OpenMode::MustExist)?);
-        Ok(())
+        // sled's background threads let go of the file lock a moment after the drop. The
+        // snapshot only saves the next command time: if another process took the store
+        // meanwhile, it replays the log itself and nothing is lost.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            match Store::open(&path, OpenMode::MustExist) {
+                Err(StoreError::InUse(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(StoreError::InUse(_)) => return Ok(()),
+                reopened => return reopened.map(drop),
+            }
+        }
     }
 
     /// A consistent view for one query: no batch is applied while the guard lives. Do not
