@@ -253,14 +253,46 @@ pub struct Store {
     symbols: std::sync::RwLock<Arc<Symbols>>,
     /// Recently read pages (shared with sled, not copied): a hash lookup instead of a
     /// tree descent when a query reads the same pages over and over. Emptied by every commit.
-    pages: std::sync::Mutex<HashMap<[u8; 9], sled::IVec>>,
+    pages: std::sync::Mutex<PageCache>,
+}
+
+/// Two generations of recently read pages: when the young one fills up it becomes the old
+/// one (the previous old one is dropped), and a page found in the old one moves back to the
+/// young one, so pages in use survive and the cache never holds more than twice the limit.
+#[derive(Default)]
+struct PageCache {
+    young: HashMap<[u8; 9], sled::IVec>,
+    old: HashMap<[u8; 9], sled::IVec>,
+}
+
+impl PageCache {
+    /// Pages per generation.
+    const LIMIT: usize = 8192;
+
+    fn get(&mut self, key: &[u8; 9]) -> Option<sled::IVec> {
+        if let Some(page) = self.young.get(key) {
+            return Some(page.clone());
+        }
+        let page = self.old.remove(key)?;
+        self.put(*key, page.clone());
+        Some(page)
+    }
+
+    fn put(&mut self, key: [u8; 9], page: sled::IVec) {
+        if self.young.len() >= Self::LIMIT {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, page);
+    }
+
+    fn clear(&mut self) {
+        self.young.clear();
+        self.old.clear();
+    }
 }
 
 /// zstd level for a compressed store's log (records repeat property names, ids and evidence).
 const COMPRESSION_LEVEL: i32 = 3;
-
-/// Pages kept in `Store::pages` before it is emptied and refilled.
-const PAGE_CACHE_LIMIT: usize = 4096;
 
 /// How to open a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,7 +365,7 @@ impl Store {
             None => Vec::new(),
         };
         let symbols = std::sync::RwLock::new(Arc::new(Symbols::from_names(names)));
-        let pages = std::sync::Mutex::new(HashMap::new());
+        let pages = std::sync::Mutex::new(PageCache::default());
         Ok(Store { db, path, gate: std::sync::RwLock::new(()), symbols, pages })
     }
 
@@ -480,14 +512,11 @@ impl Store {
     fn page(&self, key: &[u8; 9]) -> Result<Option<sled::IVec>, StoreError> {
         let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(page) = pages.get(key) {
-            return Ok(Some(page.clone()));
+            return Ok(Some(page));
         }
         let page = self.db.get(key)?;
         if let Some(page) = &page {
-            if pages.len() >= PAGE_CACHE_LIMIT {
-                pages.clear();
-            }
-            pages.insert(*key, page.clone());
+            pages.put(*key, page.clone());
         }
         Ok(page)
     }
