@@ -76,7 +76,7 @@ pub fn resolve_article(
     let mut by_ref = HashMap::new();
     let mut declared = Vec::new();
     for (i, decl) in record.entities.iter().enumerate() {
-        let path = format!("entities[{i}]");
+        let path = || format!("entities[{i}]");
         let mut names = vec![decl.name.clone()];
         names.extend(decl.aliases.iter().cloned());
         let index = resolver.declare(&path, &decl.kind, &names, decl.title.clone())?;
@@ -98,7 +98,7 @@ pub fn resolve_article(
             kinds: vec!["Country".into()],
             default_kind: "Country".into(),
         };
-        if let Some(country_index) = resolver.plain_name(&format!("entities[{i}].country"), country, &role)? {
+        if let Some(country_index) = resolver.plain_name(&|| format!("entities[{i}].country"), country, &role)? {
             resolver.entities[index].country = Some(country_index);
         }
     }
@@ -109,17 +109,20 @@ pub fn resolve_article(
         for (role, values) in event_type.roles.iter().zip(&fact.roles) {
             let mut fillers = Vec::new();
             for (j, value) in values.iter().enumerate() {
-                let path = if role.max == Some(1) {
-                    format!("facts[{}].{}", fact.index, role.field)
-                } else {
-                    format!("facts[{}].{}[{j}]", fact.index, role.field)
+                // Formatted only for a message: most fillers resolve without one.
+                let path = || {
+                    if role.max == Some(1) {
+                        format!("facts[{}].{}", fact.index, role.field)
+                    } else {
+                        format!("facts[{}].{}[{j}]", fact.index, role.field)
+                    }
                 };
                 let filler = match by_ref.get(value) {
                     Some(&index) => resolver.check_kind(&path, value, index, role),
                     None => {
                         if looks_like_ref(value) {
                             resolver.warnings.push(FieldError::new(
-                                &path,
+                                path(),
                                 format!("'{value}' is not a ref of this record; stored as the plain name '{value}'"),
                             ));
                         }
@@ -173,7 +176,7 @@ impl Resolver<'_, '_> {
     /// A declared entity: the same kind and a shared name or alias means the same entity.
     fn declare(
         &mut self,
-        path: &str,
+        path: &dyn Fn() -> String,
         kind: &str,
         names: &[String],
         title: Option<String>,
@@ -202,7 +205,7 @@ impl Resolver<'_, '_> {
             many => {
                 let listed = self.describe(many)?;
                 self.errors.push(FieldError::new(
-                    path,
+                    path(),
                     format!(
                         "'{}' is ambiguous: it names {listed}; give this entity one of their canonical names",
                         names[0]
@@ -218,7 +221,7 @@ impl Resolver<'_, '_> {
 
     /// A plain name in a fact: a name from this record, else a stored entity of an
     /// allowed kind, else a new entity of the role's default kind.
-    fn plain_name(&mut self, path: &str, name: &str, role: &Role) -> Result<Option<usize>, StoreError> {
+    fn plain_name(&mut self, path: &dyn Fn() -> String, name: &str, role: &Role) -> Result<Option<usize>, StoreError> {
         let normalised = normalize_name(name);
         let mut local: Vec<usize> = role
             .kinds
@@ -246,7 +249,7 @@ impl Resolver<'_, '_> {
                     listed.push_str(&format!("{} '{}' ({})", entity.kind, entity.name, entity.key));
                 }
                 self.errors.push(FieldError::new(
-                    path,
+                    path(),
                     format!("'{name}' is ambiguous: it names {listed}; use a ref declared in `entities` or a canonical name"),
                 ));
                 return Ok(None);
@@ -261,13 +264,13 @@ impl Resolver<'_, '_> {
         Ok(Some(index))
     }
 
-    fn check_kind(&mut self, path: &str, value: &str, index: usize, role: &Role) -> Option<usize> {
+    fn check_kind(&mut self, path: &dyn Fn() -> String, value: &str, index: usize, role: &Role) -> Option<usize> {
         let kind = &self.entities[index].kind;
         if role.kinds.contains(kind) {
             Some(index)
         } else {
             self.errors.push(FieldError::new(
-                path,
+                path(),
                 format!("'{value}' is a {kind}, but {} takes {}", role.field, role.kinds.join(" or ")),
             ));
             None
