@@ -185,9 +185,14 @@ pub fn normalize_name(name: &str) -> String {
 }
 
 fn normalize_unicode_name(name: &str) -> String {
+    // Most names already are NFC; composing them again is the slow part.
+    let composed: Box<dyn Iterator<Item = char>> = match unicode_normalization::is_nfc_quick(name.chars()) {
+        unicode_normalization::IsNormalized::Yes => Box::new(name.chars()),
+        _ => Box::new(name.nfc()),
+    };
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
-    for ch in name.nfc().flat_map(char::to_lowercase) {
+    for ch in composed.flat_map(char::to_lowercase) {
         if ch.is_whitespace() || is_hyphen(ch) {
             pending_space = !out.is_empty();
             continue;
@@ -227,6 +232,12 @@ mod tests {
         #[test]
         fn the_ascii_fast_path_normalises_like_the_unicode_path(name in "[ -~\t\n\u{b}\u{c}\r]{0,24}") {
             proptest::prop_assert_eq!(normalize_name(&name), normalize_unicode_name(&name));
+        }
+
+        #[test]
+        fn names_normalise_like_their_composed_form(name in "\\PC{0,12}") {
+            let composed: String = name.nfc().collect();
+            proptest::prop_assert_eq!(normalize_name(&name), normalize_name(&composed));
         }
     }
 
