@@ -49,7 +49,7 @@ type ChunkKey = (NodeId, u8, u32, EdgeId);
 type Chunks = BTreeMap<ChunkKey, Vec<(EdgeId, NodeId)>>;
 
 /// Entries above which a cache is dropped and refilled, to bound memory on huge ingests.
-const CACHE_LIMIT: usize = 200_000;
+const CACHE_LIMIT: usize = 20_000;
 
 /// Decoded lookups kept for the whole ingest (resolution hits the same entities over and
 /// over); every mutation below keeps them true.
