@@ -12,7 +12,7 @@ const HEADER: usize = (PAGE_SLOTS + 1) * 4;
 /// A direction's inline adjacency list moves to chunks when it grows past this.
 pub const INLINE_LIMIT: usize = 48;
 /// Entries per adjacency chunk before a new chunk starts.
-pub const CHUNK_LIMIT: usize = 512;
+pub const CHUNK_LIMIT: usize = 128;
 /// Ids per label chunk (the chunk number is `id / LABEL_SPAN`).
 pub const LABEL_SPAN: u64 = 4096;
 
