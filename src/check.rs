@@ -95,8 +95,9 @@ pub fn check_store(store: &Store) -> Result<CheckReport, StoreError> {
     checker.load_label_index()?;
     checker.load_key_index()?;
     checker.check_nodes()?;
-    checker.load_adjacency()?;
+    checker.scan_adjacency(false)?;
     checker.check_edges()?;
+    checker.diagnose_adjacency()?;
     checker.check_label_index()?;
     checker.check_key_index()?;
     checker.check_name_index()?;
@@ -154,15 +155,40 @@ struct Checker<'s> {
     max_edge: Option<EdgeId>,
     /// Edge types by symbol number.
     symbols: Vec<String>,
-    /// The label index as stored.
-    label_index: HashMap<String, HashSet<NodeId>>,
-    /// The `id` index as stored: live nodes by hash.
-    key_index: HashMap<u64, Vec<NodeId>>,
-    /// Nodes by the hash of their `id`, with the id and labels (to find shared ids).
-    keys_by_hash: HashMap<u64, Vec<(NodeId, String, Vec<String>)>>,
-    /// Adjacency entries by (edge, direction): (node, edge type, other node); each edge
-    /// removes its two, what remains names no edge.
+    /// The label index as stored: sorted node ids per label.
+    label_index: HashMap<String, Vec<NodeId>>,
+    /// The `id` index as stored: live (hash, node) pairs, sorted.
+    key_index: Vec<(u64, NodeId)>,
+    /// Every adjacency entry as stored and every entry the edge records call for, summed as
+    /// hashes: equal sums (and counts) mean the two agree, without holding either in memory.
+    adjacency_sum: EntrySum,
+    edges_sum: EntrySum,
+    /// Edges whose record does not decode (their adjacency entries are not reported again).
+    undecodable_edges: HashSet<EdgeId>,
+    /// Only when the sums differ: adjacency entries by (edge, direction): (node, edge type,
+    /// other node); each edge removes its two, what remains names no edge.
     adjacency: HashMap<(EdgeId, u8), (NodeId, String, NodeId)>,
+}
+
+/// An order-independent sum of adjacency entries (128-bit hashes, added with wrap-around),
+/// and their number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct EntrySum {
+    sum: u128,
+    count: u64,
+}
+
+impl EntrySum {
+    fn add(&mut self, edge: EdgeId, direction: u8, node: NodeId, edge_type: &str, other: NodeId) {
+        let mut bytes = Vec::with_capacity(25 + edge_type.len());
+        bytes.extend_from_slice(&edge.to_le_bytes());
+        bytes.push(direction);
+        bytes.extend_from_slice(&node.to_le_bytes());
+        bytes.extend_from_slice(&other.to_le_bytes());
+        bytes.extend_from_slice(edge_type.as_bytes());
+        self.sum = self.sum.wrapping_add(xxhash_rust::xxh3::xxh3_128(&bytes));
+        self.count += 1;
+    }
 }
 
 impl<'s> Checker<'s> {
@@ -177,8 +203,10 @@ impl<'s> Checker<'s> {
             max_edge: None,
             symbols: Vec::new(),
             label_index: HashMap::new(),
-            key_index: HashMap::new(),
-            keys_by_hash: HashMap::new(),
+            key_index: Vec::new(),
+            adjacency_sum: EntrySum::default(),
+            edges_sum: EntrySum::default(),
+            undecodable_edges: HashSet::new(),
             adjacency: HashMap::new(),
         }
     }
@@ -228,27 +256,41 @@ impl<'s> Checker<'s> {
 
     /// The non-empty slots of every page under `prefix`, with their ids; malformed pages
     /// are reported and skipped.
-    fn page_slots(&mut self, prefix: u8, area: Area, what: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let mut slots = Vec::new();
-        for item in self.store.scan_keyspace(prefix) {
+    /// Runs `visit` on each non-empty slot of every page under `prefix`, one page in memory
+    /// at a time; malformed pages are reported (unless `quiet`) and skipped.
+    fn for_each_slot(
+        &mut self,
+        prefix: u8,
+        report: Option<(Area, &str)>,
+        mut visit: impl FnMut(&mut Self, u64, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let store = self.store;
+        for item in store.scan_keyspace(prefix) {
             let (key, value) = item?;
             let Some(number) = exact_id(&key) else {
-                self.problem(area, format!("malformed {what} page key {}", show_key(&key)));
+                if let Some((area, what)) = report {
+                    self.problem(area, format!("malformed {what} page key {}", show_key(&key)));
+                }
                 continue;
             };
-            let Some(decoded) = page::decode_page(&value) else {
-                self.problem(area, format!("{what} page {number} does not decode"));
+            let ranges: Option<Vec<_>> = (0..page::PAGE_SLOTS).map(|slot| page::slot_range(&value, slot)).collect();
+            let Some(ranges) = ranges else {
+                if let Some((area, what)) = report {
+                    self.problem(area, format!("{what} page {number} does not decode"));
+                }
                 continue;
             };
-            if decoded.iter().all(Vec::is_empty) {
-                self.problem(area, format!("{what} page {number} is stored empty"));
+            if ranges.iter().all(|r| r.is_empty()) {
+                if let Some((area, what)) = report {
+                    self.problem(area, format!("{what} page {number} is stored empty"));
+                }
             }
             let first = number.saturating_mul(page::PAGE_SLOTS as u64);
-            slots.extend(
-                decoded.into_iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| (first + i as u64, s)),
-            );
+            for (slot, range) in ranges.into_iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+                visit(self, first + slot as u64, &value[range])?;
+            }
         }
-        Ok(slots)
+        Ok(())
     }
 
     /// Reads the label index into memory, reporting malformed chunks and ids outside their chunk.
@@ -266,39 +308,45 @@ impl<'s> Checker<'s> {
             if ids.is_empty() {
                 self.problem(Area::LabelIndex, format!("the {label} chunk {chunk} is stored empty"));
             }
-            let members = self.label_index.entry(label.clone()).or_default();
-            let misplaced: Vec<NodeId> =
-                ids.into_iter().filter(|&id| id / page::LABEL_SPAN != chunk || !members.insert(id)).collect();
+            let sorted = ids.windows(2).all(|pair| pair[0] < pair[1]);
+            let misplaced: Vec<NodeId> = ids.iter().copied().filter(|&id| id / page::LABEL_SPAN != chunk).collect();
+            if !sorted {
+                self.problem(Area::LabelIndex, format!("the {label} chunk {chunk} is not sorted"));
+            }
             for id in misplaced {
                 self.problem(Area::LabelIndex, format!("the {label} chunk {chunk} holds node {id} out of place"));
             }
+            self.label_index.entry(label.clone()).or_default().extend(ids);
+        }
+        for ids in self.label_index.values_mut() {
+            ids.sort_unstable();
+            ids.dedup();
         }
         Ok(())
     }
 
     /// Every node decodes, has an `id`, and is in the label, id and (entities) name indexes.
     fn check_nodes(&mut self) -> Result<(), StoreError> {
-        for (id, bytes) in self.page_slots(keys::NODE_PAGE, Area::Node, "node")? {
-            self.report.nodes += 1;
-            self.max_node = self.max_node.max(Some(id));
-            let record: NodeRecord = match codec::decode(&bytes, "a node") {
+        self.for_each_slot(keys::NODE_PAGE, Some((Area::Node, "node")), |this, id, bytes| {
+            this.report.nodes += 1;
+            this.max_node = this.max_node.max(Some(id));
+            let record: NodeRecord = match codec::decode(bytes, "a node") {
                 Ok(record) => record,
                 Err(err) => {
-                    self.problem(Area::Node, format!("node {id}: {}", error_text(&err)));
-                    self.nodes.insert(id, NodeClass::Undecodable);
-                    continue;
+                    this.problem(Area::Node, format!("node {id}: {}", error_text(&err)));
+                    this.nodes.insert(id, NodeClass::Undecodable);
+                    return Ok(());
                 }
             };
-            self.counted.nodes += 1;
+            this.counted.nodes += 1;
             for label in &record.labels {
-                *self.counted.labels.entry(label.clone()).or_insert(0) += 1;
+                *this.counted.labels.entry(label.clone()).or_insert(0) += 1;
             }
-            self.counted.count_properties(&record, 1);
+            this.counted.count_properties(&record, 1);
             let class = NodeClass::of(&record);
-            self.nodes.insert(id, class);
-            self.check_node(id, &record, class)?;
-        }
-        Ok(())
+            this.nodes.insert(id, class);
+            this.check_node(id, &record, class)
+        })
     }
 
     fn check_node(&mut self, id: NodeId, record: &NodeRecord, class: NodeClass) -> Result<(), StoreError> {
@@ -309,17 +357,16 @@ impl<'s> Checker<'s> {
         for (i, label) in record.labels.iter().enumerate() {
             if record.labels[..i].contains(label) {
                 self.problem(Area::Node, format!("{name} has the label {label} twice"));
-            } else if !self.label_index.get(label).is_some_and(|members| members.contains(&id)) {
+            } else if !self.label_index.get(label).is_some_and(|members| members.binary_search(&id).is_ok()) {
                 self.problem(Area::LabelIndex, format!("{name} has label {label} but no label index entry"));
             }
         }
         match record.key() {
             Some(key) => {
                 let hash = key_index::hash_id(key);
-                if !self.key_index.get(&hash).is_some_and(|nodes| nodes.contains(&id)) {
+                if self.key_index.binary_search(&(hash, id)).is_err() {
                     self.problem(Area::KeyIndex, format!("{name} is missing from the id index"));
                 }
-                self.keys_by_hash.entry(hash).or_default().push((id, key.to_string(), record.labels.clone()));
             }
             None => self.problem(Area::Model, format!("node {id} has no string `id` property")),
         }
@@ -403,39 +450,48 @@ impl<'s> Checker<'s> {
         Ok(())
     }
 
-    /// Reads the adjacency pages and chunks into memory: every entry is listed once, under
-    /// a defined type, at a node that exists; a spilled list has chunks and an inline one none.
-    fn load_adjacency(&mut self) -> Result<(), StoreError> {
+    /// Reads the adjacency pages and chunks: every entry is under a defined type, at a node that
+    /// exists; a spilled list has chunks and an inline one none. The first pass sums the
+    /// entries; the `detailed` one (only when the sums disagree with the edges) keeps them.
+    fn scan_adjacency(&mut self, detailed: bool) -> Result<(), StoreError> {
         let mut spilled: HashSet<(NodeId, u8)> = HashSet::new();
-        for (node, bytes) in self.page_slots(keys::ADJ_PAGE, Area::Adjacency, "adjacency")? {
-            let Some(adjacency) = NodeAdjacency::decode(&bytes) else {
-                self.problem(Area::Adjacency, format!("the adjacency of node {node} does not decode"));
-                continue;
+        let report = (!detailed).then_some((Area::Adjacency, "adjacency"));
+        self.for_each_slot(keys::ADJ_PAGE, report, |this, node, bytes| {
+            let Some(adjacency) = NodeAdjacency::decode(bytes) else {
+                if !detailed {
+                    this.problem(Area::Adjacency, format!("the adjacency of node {node} does not decode"));
+                }
+                return Ok(());
             };
-            if !self.nodes.contains_key(&node) {
-                self.problem(Area::Adjacency, format!("adjacency stored for node {node}, which does not exist"));
+            if !detailed && !this.nodes.contains_key(&node) {
+                this.problem(Area::Adjacency, format!("adjacency stored for node {node}, which does not exist"));
             }
             for (direction, list) in [(keys::OUT, &adjacency.out), (keys::IN, &adjacency.incoming)] {
                 if list.spilled {
                     spilled.insert((node, direction));
                 }
                 for entry in &list.entries {
-                    self.note_adjacency(node, direction, entry.sym, entry.edge, entry.other);
+                    this.note_adjacency(detailed, node, direction, entry.sym, entry.edge, entry.other);
                 }
             }
-        }
+            Ok(())
+        })?;
         let mut chunked: HashSet<(NodeId, u8)> = HashSet::new();
         for item in self.store.scan_keyspace(keys::ADJ_CHUNK) {
             let (key, value) = item?;
             let Some((node, direction, sym, first)) = keys::parse_adjacency_chunk(&key) else {
-                self.problem(Area::Adjacency, format!("malformed adjacency chunk key {}", show_key(&key)));
+                if !detailed {
+                    self.problem(Area::Adjacency, format!("malformed adjacency chunk key {}", show_key(&key)));
+                }
                 continue;
             };
             let Some(pairs) = page::decode_chunk(&value) else {
-                self.problem(Area::Adjacency, format!("an adjacency chunk of node {node} does not decode"));
+                if !detailed {
+                    self.problem(Area::Adjacency, format!("an adjacency chunk of node {node} does not decode"));
+                }
                 continue;
             };
-            if pairs.is_empty() || pairs[0].0 < first {
+            if !detailed && (pairs.is_empty() || pairs[0].0 < first) {
                 self.problem(
                     Area::Adjacency,
                     format!("the adjacency chunk of node {node} from edge {first} is empty or out of place"),
@@ -443,8 +499,11 @@ impl<'s> Checker<'s> {
             }
             chunked.insert((node, direction));
             for (edge, other) in pairs {
-                self.note_adjacency(node, direction, sym, edge, other);
+                self.note_adjacency(detailed, node, direction, sym, edge, other);
             }
+        }
+        if detailed {
+            return Ok(());
         }
         for (node, direction) in chunked.difference(&spilled) {
             self.problem(
@@ -455,35 +514,50 @@ impl<'s> Checker<'s> {
         Ok(())
     }
 
-    fn note_adjacency(&mut self, node: NodeId, direction: u8, sym: u32, edge: EdgeId, other: NodeId) {
+    fn note_adjacency(&mut self, detailed: bool, node: NodeId, direction: u8, sym: u32, edge: EdgeId, other: NodeId) {
         let side = if direction == keys::OUT { "out" } else { "in" };
-        let Some(edge_type) = self.symbols.get(sym as usize).cloned() else {
-            self.problem(Area::Adjacency, format!("{side}-adjacency of node {node} names undefined edge type {sym}"));
+        let Some(edge_type) = self.symbols.get(sym as usize) else {
+            if !detailed {
+                let message = format!("{side}-adjacency of node {node} names undefined edge type {sym}");
+                self.problem(Area::Adjacency, message);
+            }
             return;
         };
-        if self.adjacency.insert((edge, direction), (node, edge_type.clone(), other)).is_some() {
+        if !detailed {
+            self.adjacency_sum.add(edge, direction, node, edge_type, other);
+        } else if self.undecodable_edges.contains(&edge) {
+            // Reported with the edge record.
+        } else if self.adjacency.insert((edge, direction), (node, edge_type.clone(), other)).is_some() {
             self.problem(Area::Adjacency, format!("edge {edge} is listed twice in {side}-adjacency"));
         }
     }
 
-    /// Every edge decodes, joins existing nodes of the right classes and is in both adjacencies.
-    fn check_edges(&mut self) -> Result<(), StoreError> {
-        for (id, bytes) in self.page_slots(keys::EDGE_PAGE, Area::Edge, "edge")? {
-            self.report.edges += 1;
-            self.max_edge = self.max_edge.max(Some(id));
-            let record: EdgeRecord = match codec::decode(&bytes, "an edge") {
-                Ok(record) => record,
-                Err(err) => {
-                    self.problem(Area::Edge, format!("edge {id}: {}", error_text(&err)));
-                    self.adjacency.remove(&(id, keys::OUT));
-                    self.adjacency.remove(&(id, keys::IN));
-                    continue;
-                }
-            };
-            self.counted.edges += 1;
-            *self.counted.edge_types.entry(record.edge_type.clone()).or_insert(0) += 1;
-            self.check_edge(id, &record)?;
+    /// When the adjacency entries do not sum to what the edge records call for, finds out
+    /// which: every entry is read into memory (only a damaged store pays for this) and each
+    /// edge record claims its two.
+    fn diagnose_adjacency(&mut self) -> Result<(), StoreError> {
+        if self.adjacency_sum == self.edges_sum {
+            return Ok(());
         }
+        self.scan_adjacency(true)?;
+        self.for_each_slot(keys::EDGE_PAGE, None, |this, id, bytes| {
+            let Ok(record) = codec::decode::<EdgeRecord>(bytes, "an edge") else { return Ok(()) };
+            let what = format!("edge {id} ({} {} -> {})", record.edge_type, record.src, record.dst);
+            for (direction, node, other) in [(keys::OUT, record.src, record.dst), (keys::IN, record.dst, record.src)] {
+                let side = if direction == keys::OUT { "out" } else { "in" };
+                match this.adjacency.remove(&(id, direction)) {
+                    None => this.problem(Area::Adjacency, format!("{what} has no {side}-adjacency entry")),
+                    Some((at, edge_type, there)) if at != node || there != other || edge_type != record.edge_type => {
+                        this.problem(
+                            Area::Adjacency,
+                            format!("{what}: its {side}-adjacency entry says {at} {edge_type} -> {there}"),
+                        )
+                    }
+                    Some(_) => {}
+                }
+            }
+            Ok(())
+        })?;
         // What is left names edges that do not exist.
         let mut orphans: Vec<_> = self.adjacency.drain().collect();
         orphans.sort_unstable();
@@ -497,20 +571,31 @@ impl<'s> Checker<'s> {
         Ok(())
     }
 
+    /// Every edge decodes, joins existing nodes of the right classes and is in both adjacencies.
+    fn check_edges(&mut self) -> Result<(), StoreError> {
+        self.for_each_slot(keys::EDGE_PAGE, Some((Area::Edge, "edge")), |this, id, bytes| {
+            this.report.edges += 1;
+            this.max_edge = this.max_edge.max(Some(id));
+            let record: EdgeRecord = match codec::decode(bytes, "an edge") {
+                Ok(record) => record,
+                Err(err) => {
+                    this.problem(Area::Edge, format!("edge {id}: {}", error_text(&err)));
+                    // Its adjacency entries have no record to match: the sums differ and the
+                    // detailed pass skips them.
+                    this.undecodable_edges.insert(id);
+                    return Ok(());
+                }
+            };
+            this.counted.edges += 1;
+            *this.counted.edge_types.entry(record.edge_type.clone()).or_insert(0) += 1;
+            this.check_edge(id, &record)
+        })
+    }
+
     fn check_edge(&mut self, id: EdgeId, record: &EdgeRecord) -> Result<(), StoreError> {
         let what = format!("edge {id} ({} {} -> {})", record.edge_type, record.src, record.dst);
-        for (direction, node, other) in [(keys::OUT, record.src, record.dst), (keys::IN, record.dst, record.src)] {
-            let side = if direction == keys::OUT { "out" } else { "in" };
-            match self.adjacency.remove(&(id, direction)) {
-                None => self.problem(Area::Adjacency, format!("{what} has no {side}-adjacency entry")),
-                Some((at, edge_type, there)) if at != node || there != other || edge_type != record.edge_type => self
-                    .problem(
-                        Area::Adjacency,
-                        format!("{what}: its {side}-adjacency entry says {at} {edge_type} -> {there}"),
-                    ),
-                Some(_) => {}
-            }
-        }
+        self.edges_sum.add(id, keys::OUT, record.src, &record.edge_type, record.dst);
+        self.edges_sum.add(id, keys::IN, record.dst, &record.edge_type, record.src);
         let src = self.nodes.get(&record.src).copied();
         let dst = self.nodes.get(&record.dst).copied();
         for (end, class) in [("source", src), ("target", dst)] {
@@ -545,11 +630,8 @@ impl<'s> Checker<'s> {
 
     /// Every label entry names an existing node that has the label.
     fn check_label_index(&mut self) -> Result<(), StoreError> {
-        let entries: Vec<(String, NodeId)> = std::mem::take(&mut self.label_index)
-            .into_iter()
-            .flat_map(|(label, ids)| ids.into_iter().map(move |id| (label.clone(), id)))
-            .collect();
-        for (label, id) in entries {
+        let index = std::mem::take(&mut self.label_index);
+        for (label, id) in index.iter().flat_map(|(label, ids)| ids.iter().map(move |&id| (label.clone(), id))) {
             match self.node_record(id)? {
                 Lookup::Missing => {
                     self.problem(Area::LabelIndex, format!("{label} entry for node {id}, which does not exist"))
@@ -574,8 +656,9 @@ impl<'s> Checker<'s> {
                 Vec::new()
             }
         };
-        let mut found: Vec<NodeId> = Vec::new();
-        let mut live: HashMap<u64, Vec<NodeId>> = HashMap::new();
+        // Every posting as (hash, node, age << 1 | removed), then (hash, node) groups replayed
+        // oldest run first.
+        let mut postings: Vec<(u64, NodeId, u64)> = Vec::new();
         let listed: HashSet<u32> = runs.iter().map(|r| r.id).collect();
         for item in self.store.scan_keyspace(keys::KEY_RUN) {
             let (key, _) = item?;
@@ -584,34 +667,37 @@ impl<'s> Checker<'s> {
                 self.problem(Area::KeyIndex, format!("id index block {} belongs to no listed run", show_key(&key)));
             }
         }
-        for run in runs {
-            let mut postings = Vec::new();
+        for (age, run) in runs.into_iter().enumerate() {
+            let mut run_postings = Vec::new();
             for item in self.store.scan_keyspace(keys::KEY_RUN) {
                 let (key, block) = item?;
                 if !key.starts_with(&keys::key_run_prefix(run.id)) {
                     continue;
                 }
                 match key_index::decode_block(&block) {
-                    Some(block) if block.first().map(|p| p.hash) == keys::read_u64(&key[5..]) => postings.extend(block),
+                    Some(block) if block.first().map(|p| p.hash) == keys::read_u64(&key[5..]) => {
+                        run_postings.extend(block)
+                    }
                     _ => self.problem(Area::KeyIndex, format!("id index block {} does not decode", show_key(&key))),
                 }
             }
-            if postings.windows(2).any(|w| w[0] >= w[1]) {
+            if run_postings.windows(2).any(|w| w[0] >= w[1]) {
                 self.problem(Area::KeyIndex, format!("id index run {} is not sorted", run.id));
             }
-            if postings.len() as u64 != run.postings {
-                self.problem(
-                    Area::KeyIndex,
-                    format!("id index run {} holds {} postings, {} recorded", run.id, postings.len(), run.postings),
-                );
+            if run_postings.len() as u64 != run.postings {
+                let count = run_postings.len();
+                let message = format!("id index run {} holds {count} postings, {} recorded", run.id, run.postings);
+                self.problem(Area::KeyIndex, message);
             }
-            for posting in postings {
-                found.clear();
-                found.extend(live.remove(&posting.hash).unwrap_or_default());
-                key_index::apply(&mut found, std::iter::once(posting));
-                if !found.is_empty() {
-                    live.insert(posting.hash, found.clone());
-                }
+            let age = age as u64;
+            postings.extend(run_postings.into_iter().map(|p| (p.hash, p.node(), age << 1 | u64::from(p.is_removal()))));
+        }
+        // Within one (hash, node), older runs first and, in a run, the addition first.
+        postings.sort_unstable();
+        let mut live = Vec::new();
+        for group in postings.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            if !group.last().is_some_and(|p| p.2 & 1 == 1) {
+                live.push((group[0].0, group[0].1));
             }
         }
         self.key_index = live;
@@ -621,10 +707,8 @@ impl<'s> Checker<'s> {
     /// Every id entry names an existing node whose `id` hashes to it; no two articles,
     /// events or entities of one kind share an id.
     fn check_key_index(&mut self) -> Result<(), StoreError> {
-        let mut entries: Vec<(u64, NodeId)> =
-            self.key_index.iter().flat_map(|(&hash, nodes)| nodes.iter().map(move |&n| (hash, n))).collect();
-        entries.sort_unstable();
-        for (hash, id) in entries {
+        let entries = std::mem::take(&mut self.key_index);
+        for &(hash, id) in &entries {
             match self.node_record(id)? {
                 Lookup::Missing => {
                     self.problem(Area::KeyIndex, format!("an id entry points to node {id}, which does not exist"))
@@ -636,12 +720,15 @@ impl<'s> Checker<'s> {
                 Lookup::Found(_) | Lookup::Undecodable => {}
             }
         }
-        let groups: Vec<Vec<(NodeId, String, Vec<String>)>> =
-            std::mem::take(&mut self.keys_by_hash).into_values().filter(|g| g.len() > 1).collect();
-        for group in groups {
+        // Nodes that share an id share its hash: only those groups are read again.
+        for group in entries.chunk_by(|a, b| a.0 == b.0).filter(|group| group.len() > 1) {
             let mut by_key: BTreeMap<String, Vec<(NodeId, Vec<String>)>> = BTreeMap::new();
-            for (id, key, labels) in group {
-                by_key.entry(key).or_default().push((id, labels));
+            for &(_, id) in group {
+                if let Lookup::Found(record) = self.node_record(id)? {
+                    if let Some(key) = record.key() {
+                        by_key.entry(key.to_string()).or_default().push((id, record.labels.clone()));
+                    }
+                }
             }
             for (key, members) in by_key {
                 self.check_shared_id(&key, &members);

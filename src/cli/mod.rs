@@ -153,8 +153,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Query(args) => query_cmd::query(&open(&db, OpenMode::MustExist)?, args),
         Command::Shell(args) => query_cmd::shell(&open(&db, OpenMode::MustExist)?, args),
-        Command::Check => maintenance::check(&open(&db, OpenMode::MustExist)?),
-        Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExist)?, output.as_deref()),
+        Command::Check => maintenance::check(&open(&db, OpenMode::MustExistScan)?),
+        Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExistScan)?, output.as_deref()),
         Command::Restore { file, compress } => maintenance::restore(&db, &file, create_mode(compress)),
     }
 }

@@ -304,11 +304,13 @@ pub enum OpenMode {
     CreateCompressedIfMissing,
     /// Fail when there is no store (query, stats, show …).
     MustExist,
+    /// The same, for a command that reads the whole store once (check, dump): a small cache.
+    MustExistScan,
 }
 
 impl Store {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
-        if mode == OpenMode::MustExist && !path.join("conf").exists() {
+        if matches!(mode, OpenMode::MustExist | OpenMode::MustExistScan) && !path.join("conf").exists() {
             return Err(if path.exists() {
                 StoreError::NotAStore(path.to_path_buf())
             } else {
@@ -811,7 +813,7 @@ fn background_flush_ms() -> Option<u64> {
 
 fn cache_bytes(mode: OpenMode) -> u64 {
     let default_mb = match mode {
-        OpenMode::CreateIfMissing | OpenMode::CreateCompressedIfMissing => 64,
+        OpenMode::CreateIfMissing | OpenMode::CreateCompressedIfMissing | OpenMode::MustExistScan => 64,
         OpenMode::MustExist => 256,
     };
     let mb = std::env::var("DIPLOGRAPH_CACHE_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default_mb);
