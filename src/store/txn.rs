@@ -617,6 +617,26 @@ impl<'s> WriteTxn<'s> {
         Ok(())
     }
 
+    /// The chunk of a spilled list whose edge range holds `edge`: the one with the greatest
+    /// first edge not above it, stored or changed in this commit (two seeks, no scan).
+    fn chunk_holding(
+        &self,
+        node: NodeId,
+        direction: Direction,
+        sym: u32,
+        edge: EdgeId,
+    ) -> Result<Option<ChunkKey>, StoreError> {
+        let d = direction.key_byte();
+        let lowest = keys::adjacency_chunk(node, d, sym, 0);
+        let target = keys::adjacency_chunk(node, d, sym, edge);
+        let stored = match self.store.db.range(lowest..=target).next_back() {
+            Some(item) => Some(keys::parse_adjacency_chunk(&item?.0).ok_or_else(|| corrupt("an adjacency chunk key"))?),
+            None => None,
+        };
+        let changed = self.chunks.range((node, d, sym, 0)..=(node, d, sym, edge)).next_back().map(|(key, _)| *key);
+        Ok(stored.max(changed))
+    }
+
     /// Removes edge `edge` of type `sym` from `node`'s list in `direction`.
     fn unlink(&mut self, node: NodeId, direction: Direction, sym: u32, edge: EdgeId) -> Result<(), StoreError> {
         let list = list_mut(self.adjacency_mut(node)?, direction);
@@ -624,9 +644,7 @@ impl<'s> WriteTxn<'s> {
             list.entries.retain(|e| !(e.sym == sym && e.edge == edge));
             return Ok(());
         }
-        let target = (node, direction.key_byte(), sym, edge);
-        let holder = self.spilled_chunks(node, direction, Some(sym))?.into_keys().rev().find(|key| *key <= target);
-        if let Some(key) = holder {
+        if let Some(key) = self.chunk_holding(node, direction, sym, edge)? {
             let chunk = self.chunk_mut(key)?;
             chunk.retain(|&(e, _)| e != edge);
             if chunk.is_empty() {
