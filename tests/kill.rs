@@ -214,7 +214,7 @@ fn answers(db: &Path) -> Vec<String> {
 #[test]
 fn killed_ingests_leave_whole_articles_and_converge_to_a_clean_run() {
     let kills_wanted = env_number("KILL_TEST_KILLS", 50);
-    let articles = usize::try_from(env_number("KILL_TEST_ARTICLES", 600)).expect("articles");
+    let articles = usize::try_from(env_number("KILL_TEST_ARTICLES", 2500)).expect("articles");
     let seed = env_number("KILL_TEST_SEED", 20_240_613);
     let dir = tempfile::tempdir().expect("temp dir");
     let batch = dir.path().join("batch.jsonl");
