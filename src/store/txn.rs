@@ -2,6 +2,7 @@
 //! in memory (its own reads see them) and written to sled as one atomic batch on `commit`.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -403,34 +404,40 @@ impl<'s> WriteTxn<'s> {
     }
 
     fn node_slot_mut(&mut self, id: NodeId) -> Result<&mut Vec<u8>, StoreError> {
-        let number = page_number(id);
-        if !self.node_pages.contains_key(&number) {
-            let slots = load_page(self.store, &keys::node_page(number), "a node page")?;
-            self.node_pages.insert(number, slots);
-        }
-        Ok(&mut self.node_pages.get_mut(&number).expect("loaded above")[slot_number(id)])
+        let slots = match self.node_pages.entry(page_number(id)) {
+            Entry::Occupied(page) => page.into_mut(),
+            Entry::Vacant(page) => {
+                let key = keys::node_page(*page.key());
+                page.insert(load_page(self.store, &key, "a node page")?)
+            }
+        };
+        Ok(&mut slots[slot_number(id)])
     }
 
     fn edge_slot_mut(&mut self, id: EdgeId) -> Result<&mut Vec<u8>, StoreError> {
-        let number = page_number(id);
-        if !self.edge_pages.contains_key(&number) {
-            let slots = load_page(self.store, &keys::edge_page(number), "an edge page")?;
-            self.edge_pages.insert(number, slots);
-        }
-        Ok(&mut self.edge_pages.get_mut(&number).expect("loaded above")[slot_number(id)])
+        let slots = match self.edge_pages.entry(page_number(id)) {
+            Entry::Occupied(page) => page.into_mut(),
+            Entry::Vacant(page) => {
+                let key = keys::edge_page(*page.key());
+                page.insert(load_page(self.store, &key, "an edge page")?)
+            }
+        };
+        Ok(&mut slots[slot_number(id)])
     }
 
     fn adjacency_mut(&mut self, node: NodeId) -> Result<&mut NodeAdjacency, StoreError> {
-        let number = page_number(node);
-        if !self.adjacency_pages.contains_key(&number) {
-            let key = keys::adjacency_page(number);
-            let slots = load_page(self.store, &key, "an adjacency page")?
-                .iter()
-                .map(|bytes| NodeAdjacency::decode(bytes).ok_or_else(|| corrupt("an adjacency slot")))
-                .collect::<Result<Vec<_>, _>>()?;
-            self.adjacency_pages.insert(number, slots);
-        }
-        Ok(&mut self.adjacency_pages.get_mut(&number).expect("loaded above")[slot_number(node)])
+        let slots = match self.adjacency_pages.entry(page_number(node)) {
+            Entry::Occupied(page) => page.into_mut(),
+            Entry::Vacant(page) => {
+                let key = keys::adjacency_page(*page.key());
+                let decoded = load_page(self.store, &key, "an adjacency page")?
+                    .iter()
+                    .map(|bytes| NodeAdjacency::decode(bytes).ok_or_else(|| corrupt("an adjacency slot")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                page.insert(decoded)
+            }
+        };
+        Ok(&mut slots[slot_number(node)])
     }
 
     fn label_chunk_mut(&mut self, label: &str, id: NodeId) -> Result<&mut Vec<NodeId>, StoreError> {
@@ -438,27 +445,31 @@ impl<'s> WriteTxn<'s> {
         if !self.label_chunks.contains_key(label) {
             self.label_chunks.insert(label.to_string(), HashMap::new());
         }
-        let chunks = self.label_chunks.get_mut(label).expect("inserted above");
-        if let std::collections::hash_map::Entry::Vacant(slot) = chunks.entry(chunk) {
-            let ids = match self.store.db.get(keys::label_chunk(label, chunk))? {
-                Some(bytes) => page::decode_ids(&bytes).ok_or_else(|| corrupt("a label chunk"))?,
-                None => Vec::new(),
-            };
-            slot.insert(ids);
+        let Some(chunks) = self.label_chunks.get_mut(label) else { unreachable!("inserted above") };
+        match chunks.entry(chunk) {
+            Entry::Occupied(ids) => Ok(ids.into_mut()),
+            Entry::Vacant(slot) => {
+                let ids = match self.store.db.get(keys::label_chunk(label, chunk))? {
+                    Some(bytes) => page::decode_ids(&bytes).ok_or_else(|| corrupt("a label chunk"))?,
+                    None => Vec::new(),
+                };
+                Ok(slot.insert(ids))
+            }
         }
-        Ok(chunks.get_mut(&chunk).expect("loaded above"))
     }
 
     fn chunk_mut(&mut self, key: ChunkKey) -> Result<&mut Vec<(EdgeId, NodeId)>, StoreError> {
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.chunks.entry(key) {
-            let (node, direction, sym, first) = key;
-            let entries = match self.store.db.get(keys::adjacency_chunk(node, direction, sym, first))? {
-                Some(bytes) => page::decode_chunk(&bytes).ok_or_else(|| corrupt("an adjacency chunk"))?,
-                None => Vec::new(),
-            };
-            slot.insert(entries);
+        match self.chunks.entry(key) {
+            std::collections::btree_map::Entry::Occupied(entries) => Ok(entries.into_mut()),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                let (node, direction, sym, first) = key;
+                let entries = match self.store.db.get(keys::adjacency_chunk(node, direction, sym, first))? {
+                    Some(bytes) => page::decode_chunk(&bytes).ok_or_else(|| corrupt("an adjacency chunk"))?,
+                    None => Vec::new(),
+                };
+                Ok(slot.insert(entries))
+            }
         }
-        Ok(self.chunks.get_mut(&key).expect("loaded above"))
     }
 
     fn intern(&mut self, edge_type: &str) -> u32 {
