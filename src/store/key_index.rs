@@ -67,42 +67,32 @@ pub fn postings_in(run: &[Posting], hash: u64) -> impl Iterator<Item = Posting> 
     run[start..].iter().copied().take_while(move |p| p.hash == hash)
 }
 
-/// The postings of `hash` in one encoded block.
+/// Posting `i` of an encoded block (16 bytes each: hash, then `node << 1 | removed`, big-endian).
+fn posting_at(block: &[u8], i: usize) -> Posting {
+    let word = |at: usize| u64::from_be_bytes(block[at..at + 8].try_into().unwrap_or_default());
+    Posting { hash: word(i * 16), tagged: word(i * 16 + 8) }
+}
+
+/// The postings of `hash` in one encoded block, found by binary search.
 pub fn postings_in_block(block: &[u8], hash: u64) -> Option<Vec<Posting>> {
     if block.len() % 16 != 0 {
         return None;
     }
-    let at = |i: usize| -> Posting {
-        let bytes = &block[i * 16..i * 16 + 16];
-        let hash = u64::from_be_bytes(bytes[..8].try_into().unwrap_or_default());
-        Posting { hash, tagged: u64::from_be_bytes(bytes[8..].try_into().unwrap_or_default()) }
-    };
     let count = block.len() / 16;
     let (mut low, mut high) = (0, count);
     while low < high {
         let mid = (low + high) / 2;
-        if at(mid).hash < hash {
+        if posting_at(block, mid).hash < hash {
             low = mid + 1;
         } else {
             high = mid;
         }
     }
-    Some((low..count).map(at).take_while(|p| p.hash == hash).collect())
+    Some((low..count).map(|i| posting_at(block, i)).take_while(|p| p.hash == hash).collect())
 }
 
 pub fn decode_block(block: &[u8]) -> Option<Vec<Posting>> {
-    if block.len() % 16 != 0 {
-        return None;
-    }
-    Some(
-        block
-            .chunks_exact(16)
-            .map(|bytes| Posting {
-                hash: u64::from_be_bytes(bytes[..8].try_into().unwrap_or_default()),
-                tagged: u64::from_be_bytes(bytes[8..].try_into().unwrap_or_default()),
-            })
-            .collect(),
-    )
+    (block.len() % 16 == 0).then(|| (0..block.len() / 16).map(|i| posting_at(block, i)).collect())
 }
 
 /// Splits a sorted run into blocks `(first hash, bytes)`; postings of one hash never straddle
