@@ -410,7 +410,7 @@ impl<'s> Checker<'s> {
         if record.key().is_some_and(|key| key != expected) {
             self.problem(Area::Model, format!("{name}: a {kind} named '{canonical}' should have the id '{expected}'"));
         }
-        for alias_or_name in entity_names(record) {
+        for alias_or_name in record.entity_names() {
             let normalised = normalize_name(&alias_or_name);
             match self.store.raw_get(&keys::by_name(&normalised, id))? {
                 None => {
@@ -784,7 +784,7 @@ impl<'s> Checker<'s> {
                     format!("'{normalised}' points to {} as a {kind}, but it is not one", node_name(id, &record)),
                 );
             }
-            let names: Vec<String> = entity_names(&record).iter().map(|n| normalize_name(n)).collect();
+            let names: Vec<String> = record.entity_names().iter().map(|n| normalize_name(n)).collect();
             if !names.contains(&normalised) {
                 self.problem(
                     Area::NameIndex,
@@ -975,16 +975,6 @@ fn node_name(id: NodeId, record: &NodeRecord) -> String {
         Some(key) => format!("node {id} ({key})"),
         None => format!("node {id}"),
     }
-}
-
-/// The names an entity is indexed by: its `name`, then each alias.
-fn entity_names(record: &NodeRecord) -> Vec<String> {
-    let mut names: Vec<String> =
-        record.props.get("name").and_then(Value::as_str).map(str::to_string).into_iter().collect();
-    if let Some(Value::List(aliases)) = record.props.get("aliases") {
-        names.extend(aliases.iter().filter_map(Value::as_str).map(str::to_string));
-    }
-    names
 }
 
 /// The id of a `prefix id` key that is exactly 9 bytes.

@@ -153,6 +153,16 @@ impl NodeRecord {
     pub fn key(&self) -> Option<&str> {
         self.props.get("id").and_then(Value::as_str)
     }
+
+    /// The names an entity is found by: its `name`, then each of its `aliases`.
+    pub fn entity_names(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.props.get("name").and_then(Value::as_str).map(str::to_string).into_iter().collect();
+        if let Some(Value::List(aliases)) = self.props.get("aliases") {
+            names.extend(aliases.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+        names
+    }
 }
 
 /// A stored, directed edge.

@@ -107,10 +107,11 @@ impl Stats {
                 _ => counts.other = counts.other.saturating_add_signed(delta),
             }
             if counts.values.is_empty() && counts.other == 0 {
-                let by_property = self.property_values.get_mut(*label).expect("entry made above");
-                by_property.remove(*property);
-                if by_property.is_empty() {
-                    self.property_values.remove(*label);
+                if let Some(by_property) = self.property_values.get_mut(*label) {
+                    by_property.remove(*property);
+                    if by_property.is_empty() {
+                        self.property_values.remove(*label);
+                    }
                 }
             }
         }
@@ -677,12 +678,21 @@ impl Store {
     }
 
     /// `node`'s adjacency list in `direction` as its page holds it (inline or spilled).
-    pub(crate) fn adjacency_list(&self, node: NodeId, direction: Direction) -> Result<AdjList, StoreError> {
+    fn adjacency_list(&self, node: NodeId, direction: Direction) -> Result<AdjList, StoreError> {
         let key = keys::adjacency_page(page_number(node));
         match self.slot(&key, node, "an adjacency page")? {
             Some(bytes) => NodeAdjacency::decode_direction(&bytes, direction == Direction::In)
                 .ok_or_else(|| corrupt("an adjacency slot", &key)),
             None => Ok(AdjList::default()),
+        }
+    }
+
+    /// `node`'s whole adjacency slot (both directions) as its page holds it.
+    pub(crate) fn adjacency(&self, node: NodeId) -> Result<NodeAdjacency, StoreError> {
+        let key = keys::adjacency_page(page_number(node));
+        match self.slot(&key, node, "an adjacency page")? {
+            Some(bytes) => NodeAdjacency::decode(&bytes).ok_or_else(|| corrupt("an adjacency slot", &key)),
+            None => Ok(NodeAdjacency::default()),
         }
     }
 

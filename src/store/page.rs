@@ -141,26 +141,8 @@ impl NodeAdjacency {
             return Some(NodeAdjacency::default());
         }
         let mut rest = bytes;
-        let mut lists = [AdjList::default(), AdjList::default()];
-        for list in &mut lists {
-            let (&tag, tail) = rest.split_first()?;
-            rest = tail;
-            match tag {
-                0 => {
-                    let count = usize::try_from(get_varint(&mut rest)?).ok()?;
-                    list.entries.reserve(count.min(rest.len()));
-                    for _ in 0..count {
-                        let sym = u32::try_from(get_varint(&mut rest)?).ok()?;
-                        let edge = get_varint(&mut rest)?;
-                        let other = get_varint(&mut rest)?;
-                        list.entries.push(AdjEntry { sym, edge, other });
-                    }
-                }
-                1 => list.spilled = true,
-                _ => return None,
-            }
-        }
-        let [out, incoming] = lists;
+        let out = read_list(&mut rest, true)?;
+        let incoming = read_list(&mut rest, true)?;
         rest.is_empty().then_some(NodeAdjacency { out, incoming })
     }
 
@@ -170,32 +152,36 @@ impl NodeAdjacency {
             return Some(AdjList::default());
         }
         let mut rest = bytes;
-        for list in 0..2 {
-            let (&tag, tail) = rest.split_first()?;
-            rest = tail;
-            let wanted = (list == 1) == incoming;
-            match tag {
-                0 => {
-                    let count = usize::try_from(get_varint(&mut rest)?).ok()?;
-                    let mut entries = Vec::with_capacity(if wanted { count.min(rest.len()) } else { 0 });
-                    for _ in 0..count {
-                        let sym = u32::try_from(get_varint(&mut rest)?).ok()?;
-                        let edge = get_varint(&mut rest)?;
-                        let other = get_varint(&mut rest)?;
-                        if wanted {
-                            entries.push(AdjEntry { sym, edge, other });
-                        }
-                    }
-                    if wanted {
-                        return Some(AdjList { spilled: false, entries });
-                    }
-                }
-                1 if wanted => return Some(AdjList { spilled: true, entries: Vec::new() }),
-                1 => {}
-                _ => return None,
-            }
+        let out = read_list(&mut rest, !incoming)?;
+        if incoming {
+            read_list(&mut rest, true)
+        } else {
+            Some(out)
         }
-        None
+    }
+}
+
+/// Reads one encoded list (a tag, then a count and entries when inline), keeping the
+/// entries only when `keep`.
+fn read_list(rest: &mut &[u8], keep: bool) -> Option<AdjList> {
+    let (&tag, tail) = rest.split_first()?;
+    *rest = tail;
+    match tag {
+        0 => {
+            let count = usize::try_from(get_varint(rest)?).ok()?;
+            let mut entries = Vec::with_capacity(if keep { count.min(rest.len()) } else { 0 });
+            for _ in 0..count {
+                let sym = u32::try_from(get_varint(rest)?).ok()?;
+                let edge = get_varint(rest)?;
+                let other = get_varint(rest)?;
+                if keep {
+                    entries.push(AdjEntry { sym, edge, other });
+                }
+            }
+            Some(AdjList { spilled: false, entries })
+        }
+        1 => Some(AdjList { spilled: true, entries: Vec::new() }),
+        _ => None,
     }
 }
 

@@ -70,7 +70,7 @@ impl LookupCache {
 
     /// Drops the cached lookups a node's names answer, so they are re-read.
     fn forget_names(&mut self, record: &NodeRecord) {
-        for name in entity_names(record) {
+        for name in record.entity_names() {
             self.names.remove(&normalize_name(&name));
         }
     }
@@ -344,10 +344,7 @@ impl<'s> WriteTxn<'s> {
     fn adjacency(&self, node: NodeId) -> Result<NodeAdjacency, StoreError> {
         match self.adjacency_pages.get(&page_number(node)) {
             Some(slots) => Ok(slots[slot_number(node)].clone()),
-            None => Ok(NodeAdjacency {
-                out: self.store.adjacency_list(node, Direction::Out)?,
-                incoming: self.store.adjacency_list(node, Direction::In)?,
-            }),
+            None => self.store.adjacency(node),
         }
     }
 
@@ -501,7 +498,7 @@ impl<'s> WriteTxn<'s> {
             self.add_posting(Posting::added(key_index::hash_id(key), id));
         }
         if let Some(kind) = entity_kind {
-            for name in entity_names(&record) {
+            for name in record.entity_names() {
                 self.names.insert(keys::by_name(&normalize_name(&name), id), Some(kind.as_bytes().to_vec()));
             }
         }
@@ -516,12 +513,12 @@ impl<'s> WriteTxn<'s> {
     pub fn update_entity(&mut self, id: NodeId, record: NodeRecord, kind: &str) -> Result<(), StoreError> {
         if let Some(old) = self.node(id)? {
             self.stats.count_properties(&old, -1);
-            for name in entity_names(&old) {
+            for name in old.entity_names() {
                 self.names.insert(keys::by_name(&normalize_name(&name), id), None);
             }
             self.cache.borrow_mut().forget_names(&old);
         }
-        for name in entity_names(&record) {
+        for name in record.entity_names() {
             self.names.insert(keys::by_name(&normalize_name(&name), id), Some(kind.as_bytes().to_vec()));
         }
         self.stats.count_properties(&record, 1);
@@ -548,7 +545,7 @@ impl<'s> WriteTxn<'s> {
         if let Some(key) = record.key() {
             self.add_posting(Posting::removed(key_index::hash_id(key), id));
         }
-        for name in entity_names(&record) {
+        for name in record.entity_names() {
             self.names.insert(keys::by_name(&normalize_name(&name), id), None);
         }
         self.node_slot_mut(id)?.clear();
@@ -680,16 +677,4 @@ fn put_page(batch: &mut sled::Batch, key: &[u8], slots: &[Vec<u8>]) {
     } else {
         batch.insert(key, page::encode_page(slots));
     }
-}
-
-/// The names an entity is found by: its `name` and each of its `aliases`.
-fn entity_names(record: &NodeRecord) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Some(name) = record.props.get("name").and_then(|v| v.as_str()) {
-        names.push(name.to_string());
-    }
-    if let Some(crate::model::Value::List(aliases)) = record.props.get("aliases") {
-        names.extend(aliases.iter().filter_map(|a| a.as_str()).map(str::to_string));
-    }
-    names
 }
