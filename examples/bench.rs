@@ -3,6 +3,7 @@
 //! `--repeats` times, printing the median and spread (warm latency).
 //!
 //! cargo run --release --example bench -- --db bench-100k.db [--repeats 20] [--only c]
+//! `--query TEXT` times one other query instead (with the same parameters), for profiling.
 
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ fn main() {
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let db = flag("--db").ok_or("usage: bench --db PATH [--repeats N] [--only QUERY-LETTER]")?;
+    let db = flag("--db").ok_or("usage: bench --db PATH [--repeats N] [--only QUERY-LETTER | --query TEXT]")?;
     let repeats: usize =
         flag("--repeats").map(|r| r.parse().map_err(|_| "--repeats takes a number")).transpose()?.unwrap_or(20);
     let opened = Instant::now();
@@ -44,7 +45,12 @@ fn run() -> Result<(), String> {
     println!("| query | median ms | min ms | max ms | rows |");
     println!("|---|---|---|---|---|");
     let only = flag("--only");
-    for (name, text) in QUERIES.iter().filter(|(name, _)| only.as_deref().map_or(true, |o| o == *name)) {
+    let custom = flag("--query");
+    let queries: Vec<(&str, &str)> = match &custom {
+        Some(text) => vec![("query", text.as_str())],
+        None => QUERIES.iter().copied().filter(|(name, _)| only.as_deref().map_or(true, |o| o == *name)).collect(),
+    };
+    for (name, text) in queries {
         let mut times = Vec::with_capacity(repeats);
         let mut rows = 0;
         for _ in 0..repeats.max(1) {

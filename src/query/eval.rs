@@ -14,7 +14,8 @@ use super::functions;
 use super::value::{compare, equals, Comparison, NodeValue, QValue, RelValue};
 use super::Params;
 use crate::model::{EdgeId, EdgeRecord, NodeId, NodeRecord};
-use crate::store::Store;
+use crate::store::{EdgeTypes, LabelBits, Store};
+use rustc_hash::FxHashMap;
 
 /// How often (in units of work) the deadline is checked.
 const DEADLINE_CHECK_EVERY: u64 = 256;
@@ -34,6 +35,10 @@ pub(crate) struct Ctx<'a> {
     /// Single properties read from stored records, by node (few keys each): a query reads
     /// the same properties of the same entities row after row.
     properties: RefCell<PropertyCache>,
+    /// Walks' edge types as store symbols (`edge_types`).
+    edge_types: RefCell<HashMap<usize, Arc<EdgeTypes>>>,
+    /// Label chunks read as bitmaps, by label and chunk number (`node_has_labels`).
+    label_bits: RefCell<FxHashMap<String, FxHashMap<u64, LabelBits>>>,
 }
 
 /// A direct-mapped cache of single node properties: a fixed number of slots, each
@@ -107,7 +112,21 @@ impl<'a> Ctx<'a> {
             edges: RefCell::new(HashMap::new()),
             node_bytes: RefCell::new(HashMap::new()),
             properties: RefCell::new(PropertyCache::new()),
+            edge_types: RefCell::new(HashMap::new()),
+            label_bits: RefCell::new(FxHashMap::default()),
         }
+    }
+
+    /// The store's symbols for a walk's edge types, resolved once per walk: the memo is
+    /// keyed by the address of the plan's type list, which lives as long as the query.
+    pub fn edge_types(&self, types: &[String]) -> Result<Arc<EdgeTypes>> {
+        let key = types.as_ptr() as usize;
+        if let Some(found) = self.edge_types.borrow().get(&key) {
+            return Ok(found.clone());
+        }
+        let resolved = Arc::new(self.store()?.edge_types(types));
+        self.edge_types.borrow_mut().insert(key, resolved.clone());
+        Ok(resolved)
     }
 
     /// Counts one unit of work and fails once the deadline has passed.
@@ -201,11 +220,26 @@ impl<'a> Ctx<'a> {
         if let Some(record) = self.nodes.borrow().get(&id) {
             return Ok(labels.iter().all(|l| record.has_label(l)));
         }
-        let bytes = self.stored_node(id)?;
-        match crate::store::record_has_labels(&bytes, labels) {
-            Some(found) => Ok(found),
-            None => Ok(labels.iter().all(|l| self.load_node(id).is_ok_and(|n| n.record.has_label(l)))),
+        for label in labels {
+            if !self.label_holds(label, id)? {
+                return Ok(false);
+            }
         }
+        Ok(true)
+    }
+
+    /// Whether node `id` carries `label`, from the label's chunk of ids around `id` (read
+    /// once per query as a bitmap): neighbouring candidates share it, and the node's own
+    /// record page is not read.
+    fn label_holds(&self, label: &str, id: NodeId) -> Result<bool> {
+        let chunk = id / crate::store::page::LABEL_SPAN;
+        if let Some(bits) = self.label_bits.borrow().get(label).and_then(|chunks| chunks.get(&chunk)) {
+            return Ok(bits.contains(id));
+        }
+        let bits = self.store()?.label_bits(label, chunk)?;
+        let found = bits.contains(id);
+        self.label_bits.borrow_mut().entry(label.to_string()).or_default().insert(chunk, bits);
+        Ok(found)
     }
 
     /// Whether a node's stored bytes (from a scan) carry every label; when they do, they

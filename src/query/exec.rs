@@ -2,8 +2,11 @@
 //! only ORDER BY, DISTINCT and aggregation hold them; the deadline is checked as work is done.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::ast::PatternDirection;
@@ -14,7 +17,7 @@ use super::semantic::row_count;
 use super::value::{total_cmp, GroupKey, NodeValue, PathValue, QValue, RelValue};
 use super::{Params, QueryOptions};
 use crate::model::{EdgeId, NodeId};
-use crate::store::{AdjacentEntry, Direction, Store};
+use crate::store::{AdjacentEntry, Direction, EdgeTypes, Store};
 
 type Row = Vec<QValue>;
 
@@ -417,34 +420,25 @@ fn node_scan<'a>(
 
 type AdjacentStream<'a> = Box<dyn Iterator<Item = Result<(Direction, AdjacentEntry)>> + 'a>;
 
-/// The relationships at `node` a walk may follow, in each direction and type. Several
-/// types are read in one scan of the node's adjacency, filtered by type: sled copies a
-/// leaf to start every scan, which costs more than stepping over entries of other types.
+/// The relationships at `node` a walk may follow, in each direction, narrowed to `types`
+/// (resolved once per walk by `Ctx::edge_types`). Several types are read in one pass over
+/// the node's adjacency: a long list is scanned once, skipping chunks of other types.
 fn adjacency<'a>(
     store: &'a Store,
     node: NodeId,
     direction: PatternDirection,
-    types: &'a [String],
+    types: &Arc<EdgeTypes>,
 ) -> AdjacentStream<'a> {
-    let directions: &'static [Direction] = match direction {
-        PatternDirection::Outgoing => &[Direction::Out],
-        PatternDirection::Incoming => &[Direction::In],
-        PatternDirection::Either => &[Direction::Out, Direction::In],
-    };
-    let either = direction == PatternDirection::Either;
-    let single = match types {
-        [only] => Some(only.as_str()),
-        _ => None,
-    };
-    let streams = directions
-        .iter()
-        .map(move |&d| store.adjacent_entries(node, d, single).map(move |a| a.map(|a| (d, a)).map_err(store_err)));
-    Box::new(streams.flatten().filter(move |item| match item {
+    let read = |d: Direction| store.adjacent_entries(node, d, types).map(move |a| a.map(|a| (d, a)).map_err(store_err));
+    match direction {
+        PatternDirection::Outgoing => Box::new(read(Direction::Out)),
+        PatternDirection::Incoming => Box::new(read(Direction::In)),
         // Going both ways, a self-loop shows up once out and once in: keep the first.
-        Ok((Direction::In, a)) if either && a.other == node => false,
-        Ok((_, a)) if types.len() > 1 => types.iter().any(|t| t.as_bytes() == a.edge_type()),
-        _ => true,
-    }))
+        PatternDirection::Either => Box::new(
+            read(Direction::Out)
+                .chain(read(Direction::In).filter(move |item| !matches!(item, Ok((_, a)) if a.other == node))),
+        ),
+    }
 }
 
 /// Relationship ids held in the given columns (single relationships or lists of them).
@@ -502,7 +496,7 @@ struct IntoMemo {
 
 impl IntoMemo {
     /// The memoised adjacency of `target` when it pays off, reading it if needed.
-    fn lookup(&mut self, store: &Store, walk: &Walk, target: NodeId) -> Result<Option<EdgesByNode>> {
+    fn lookup(&mut self, ctx: &Ctx<'_>, walk: &Walk, target: NodeId) -> Result<Option<EdgesByNode>> {
         if let Some((id, edges)) = &self.edges {
             if *id == target {
                 return Ok(Some(edges.clone()));
@@ -521,7 +515,8 @@ impl IntoMemo {
         // are the target's incoming ones, so they sort first.
         let reverse = reverse_direction(walk.direction);
         let mut edges: Vec<(NodeId, bool, usize, EdgeId)> = Vec::new();
-        for (seq, item) in adjacency(store, target, reverse, &walk.types).enumerate() {
+        let store = ctx.store()?;
+        for (seq, item) in adjacency(store, target, reverse, &ctx.edge_types(&walk.types)?).enumerate() {
             let (d, a) = item?;
             let later = walk.direction == PatternDirection::Either && d == Direction::Out;
             edges.push((a.other, later, seq, a.edge));
@@ -569,7 +564,7 @@ fn expand<'a>(
         _ => None,
     });
     if let Some(target) = target.filter(|&t| t != from.id) {
-        let found = memo.borrow_mut().lookup(store, walk, target);
+        let found = memo.borrow_mut().lookup(ctx, walk, target);
         match found {
             Err(e) => return once(Err(e)),
             Ok(Some(map)) => {
@@ -589,8 +584,12 @@ fn expand<'a>(
             Ok(None) => {}
         }
     }
+    let types = match ctx.edge_types(&walk.types) {
+        Ok(types) => types,
+        Err(e) => return once(Err(e)),
+    };
     let ctx = ctx.clone();
-    Box::new(adjacency(store, from.id, walk.direction, &walk.types).filter_map(move |item| {
+    Box::new(adjacency(store, from.id, walk.direction, &types).filter_map(move |item| {
         let step = || -> Result<Option<Row>> {
             ctx.tick()?;
             let (_, adjacent) = item?;
@@ -709,15 +708,20 @@ fn var_expand<'a>(
         Ok(s) => s,
         Err(e) => return once(Err(e)),
     };
+    let types = match ctx.edge_types(&spec.walk.types) {
+        Ok(types) => types,
+        Err(e) => return once(Err(e)),
+    };
     let used = used_relationships(&row, &spec.walk.unique_with);
     let first_frame = if spec.max == Some(0) {
         None
     } else {
-        Some(adjacency(store, start.id, spec.walk.direction, &spec.walk.types))
+        Some(adjacency(store, start.id, spec.walk.direction, &types))
     };
     Box::new(VarExpandIter {
         ctx: ctx.clone(),
         store,
+        types,
         spec,
         wanted,
         used,
@@ -733,6 +737,7 @@ fn var_expand<'a>(
 struct VarExpandIter<'a> {
     ctx: Rc<Ctx<'a>>,
     store: &'a Store,
+    types: Arc<EdgeTypes>,
     spec: VarSpec<'a>,
     wanted: Option<QValue>,
     used: Vec<EdgeId>,
@@ -815,12 +820,7 @@ impl VarExpandIter<'_> {
             self.nodes.push(other);
             let depth = self.rels.len() as u64;
             if self.spec.max.map_or(true, |max| depth < max) {
-                self.frames.push(adjacency(
-                    self.store,
-                    adjacent.other,
-                    self.spec.walk.direction,
-                    &self.spec.walk.types,
-                ));
+                self.frames.push(adjacency(self.store, adjacent.other, self.spec.walk.direction, &self.types));
             }
             if depth >= self.spec.min {
                 if let Some(row) = self.emit()? {
@@ -860,28 +860,37 @@ struct ShortestSpec<'a> {
     bind_rels: bool,
 }
 
-/// One side of a bidirectional breadth-first search: distances, and for each node the
-/// (previous node, relationship) pairs that reached it first.
+/// One side of a bidirectional breadth-first search: for each node reached, its distance and
+/// the (previous node, relationship) that reached it first; for allShortestPaths also the
+/// other equally short ways in.
 struct Side {
     depth: u64,
     frontier: Vec<NodeId>,
-    dist: HashMap<NodeId, u64>,
-    via: HashMap<NodeId, Vec<(NodeId, EdgeId)>>,
+    reached: FxHashMap<NodeId, (u64, Option<(NodeId, EdgeId)>)>,
+    more_ways: FxHashMap<NodeId, Vec<(NodeId, EdgeId)>>,
+    keep_all: bool,
     direction: PatternDirection,
 }
 
 impl Side {
-    fn new(start: NodeId, direction: PatternDirection) -> Side {
-        Side { depth: 0, frontier: vec![start], dist: HashMap::from([(start, 0)]), via: HashMap::new(), direction }
+    fn new(start: NodeId, direction: PatternDirection, keep_all: bool) -> Side {
+        let mut reached = FxHashMap::default();
+        reached.insert(start, (0, None));
+        Side { depth: 0, frontier: vec![start], reached, more_ways: FxHashMap::default(), keep_all, direction }
+    }
+
+    fn distance(&self, node: &NodeId) -> Option<u64> {
+        self.reached.get(node).map(|&(d, _)| d)
     }
 
     /// Expands the frontier by one layer; returns the newly reached nodes.
     fn expand(&mut self, ctx: &Ctx<'_>, walk: &Walk, wanted: Option<&QValue>) -> Result<Vec<NodeId>> {
         let store = ctx.store()?;
+        let types = ctx.edge_types(&walk.types)?;
         let next_depth = self.depth + 1;
         let mut next = Vec::new();
         for &node in &self.frontier {
-            for item in adjacency(store, node, self.direction, &walk.types) {
+            for item in adjacency(store, node, self.direction, &types) {
                 ctx.tick()?;
                 let (_, adjacent) = item?;
                 if let Some(wanted) = wanted {
@@ -890,14 +899,13 @@ impl Side {
                         continue;
                     }
                 }
-                match self.dist.get(&adjacent.other) {
+                match self.reached.get(&adjacent.other) {
                     None => {
-                        self.dist.insert(adjacent.other, next_depth);
-                        self.via.entry(adjacent.other).or_default().push((node, adjacent.edge));
+                        self.reached.insert(adjacent.other, (next_depth, Some((node, adjacent.edge))));
                         next.push(adjacent.other);
                     }
-                    Some(&d) if d == next_depth => {
-                        self.via.entry(adjacent.other).or_default().push((node, adjacent.edge));
+                    Some(&(d, _)) if d == next_depth && self.keep_all => {
+                        self.more_ways.entry(adjacent.other).or_default().push((node, adjacent.edge));
                     }
                     Some(_) => {}
                 }
@@ -908,11 +916,13 @@ impl Side {
         Ok(next)
     }
 
-    /// Every chain of (node, relationship) steps from `node` back to this side's start.
+    /// Every chain of (node, relationship) steps from `node` back to this side's start
+    /// (only the first when not `all`).
     fn chains(&self, node: NodeId, all: bool) -> Vec<Vec<(NodeId, EdgeId)>> {
-        let Some(via) = self.via.get(&node) else { return vec![Vec::new()] };
+        let Some(&(_, Some(first))) = self.reached.get(&node) else { return vec![Vec::new()] };
+        let more = self.more_ways.get(&node).map_or(&[][..], Vec::as_slice);
         let mut out = Vec::new();
-        for &(prev, edge) in via {
+        for &(prev, edge) in std::iter::once(&first).chain(more) {
             for mut chain in self.chains(prev, all) {
                 chain.push((node, edge));
                 out.push(chain);
@@ -945,8 +955,8 @@ fn shortest_ids(
     if from == to {
         return Ok(if spec.min == 0 { vec![(vec![from], Vec::new())] } else { Vec::new() });
     }
-    let mut forward = Side::new(from, spec.walk.direction);
-    let mut backward = Side::new(to, reverse_direction(spec.walk.direction));
+    let mut forward = Side::new(from, spec.walk.direction, spec.all);
+    let mut backward = Side::new(to, reverse_direction(spec.walk.direction), spec.all);
     loop {
         if spec.max.is_some_and(|max| forward.depth + backward.depth >= max) {
             return Ok(Vec::new());
@@ -957,10 +967,10 @@ fn shortest_ids(
         let grow_forward = forward.frontier.len() <= backward.frontier.len();
         let (grown, other) = if grow_forward { (&mut forward, &backward) } else { (&mut backward, &forward) };
         let reached = grown.expand(ctx, spec.walk, wanted)?;
-        let best = reached.iter().filter_map(|n| other.dist.get(n).map(|d| d + grown.depth)).min();
+        let best = reached.iter().filter_map(|n| other.distance(n).map(|d| d + grown.depth)).min();
         let Some(length) = best else { continue };
         let meeting: Vec<NodeId> =
-            reached.into_iter().filter(|n| other.dist.get(n).is_some_and(|d| d + grown.depth == length)).collect();
+            reached.into_iter().filter(|n| other.distance(n).is_some_and(|d| d + grown.depth == length)).collect();
         let mut paths = Vec::new();
         for m in meeting {
             for head in forward.chains(m, spec.all) {

@@ -12,11 +12,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
 use key_index::RunInfo;
-use page::{page_number, slot_number, AdjList, NodeAdjacency};
+use page::{page_number, slot_number, ListAt, NodeAdjacency};
 pub use txn::WriteTxn;
 
 /// The on-disk format this build reads and writes. Bump on any key or value change.
@@ -210,18 +211,72 @@ pub struct Adjacent {
     pub other: NodeId,
 }
 
-/// One adjacency entry as the query engine reads it: the type is shared, not copied.
-#[derive(Clone, Debug)]
+/// One adjacency entry as the query engine reads it: the edge type as its symbol number.
+#[derive(Clone, Copy, Debug)]
 pub struct AdjacentEntry {
     pub edge: EdgeId,
     pub other: NodeId,
-    edge_type: Arc<str>,
+    pub sym: u32,
 }
 
-impl AdjacentEntry {
-    /// The edge type's bytes (UTF-8).
-    pub fn edge_type(&self) -> &[u8] {
-        self.edge_type.as_bytes()
+/// The edge types a read follows, as this store numbers them (`Store::edge_types`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EdgeTypes {
+    Any,
+    /// Only these symbols (none: the types are not in the store, so nothing matches).
+    Only(Vec<u32>),
+}
+
+impl EdgeTypes {
+    fn admits(&self, sym: u32) -> bool {
+        match self {
+            EdgeTypes::Any => true,
+            EdgeTypes::Only(syms) => syms.contains(&sym),
+        }
+    }
+}
+
+/// One label chunk as a bitmap (`Store::label_bits`).
+#[derive(Clone, Debug)]
+pub struct LabelBits {
+    words: Vec<u64>,
+}
+
+impl LabelBits {
+    /// Whether node `id` carries the label (`id` must fall in the chunk).
+    pub fn contains(&self, id: NodeId) -> bool {
+        let offset = (id % page::LABEL_SPAN) as usize;
+        self.words.get(offset / 64).is_some_and(|w| w & (1 << (offset % 64)) != 0)
+    }
+}
+
+/// The entries of an inline adjacency list, decoded as they are read from the page slot.
+struct InlineEntries {
+    slot: sled::IVec,
+    offset: usize,
+    remaining: usize,
+    types: Arc<EdgeTypes>,
+    /// The page's key, to name it if the slot turns out malformed.
+    key: [u8; 9],
+}
+
+impl Iterator for InlineEntries {
+    type Item = Result<AdjacentEntry, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.remaining > 0 {
+            self.remaining -= 1;
+            let mut rest = self.slot.get(self.offset..).unwrap_or_default();
+            let Some(entry) = page::read_entry(&mut rest) else {
+                self.remaining = 0;
+                return Some(Err(corrupt("an adjacency slot", &self.key)));
+            };
+            self.offset = self.slot.len() - rest.len();
+            if self.types.admits(entry.sym) {
+                return Some(Ok(AdjacentEntry { edge: entry.edge, other: entry.other, sym: entry.sym }));
+            }
+        }
+        None
     }
 }
 
@@ -262,8 +317,8 @@ pub struct Store {
 /// young one, so pages in use survive and the cache never holds more than twice the limit.
 #[derive(Default)]
 struct PageCache {
-    young: HashMap<[u8; 9], sled::IVec>,
-    old: HashMap<[u8; 9], sled::IVec>,
+    young: FxHashMap<[u8; 9], sled::IVec>,
+    old: FxHashMap<[u8; 9], sled::IVec>,
 }
 
 impl PageCache {
@@ -584,6 +639,22 @@ impl Store {
         })
     }
 
+    /// Which ids of label chunk `chunk` (ids `chunk * LABEL_SPAN ..`) carry `label`: a
+    /// membership test for many nodes from one small read, not one record read each.
+    pub fn label_bits(&self, label: &str, chunk: u64) -> Result<LabelBits, StoreError> {
+        let key = keys::label_chunk(label, chunk);
+        let mut bits = LabelBits { words: vec![0; page::LABEL_SPAN as usize / 64] };
+        if let Some(value) = self.db.get(&key)? {
+            let ids = page::decode_ids(&value).ok_or_else(|| corrupt("a label chunk", &key))?;
+            for id in ids {
+                let offset = id.checked_sub(chunk * page::LABEL_SPAN).filter(|&o| o < page::LABEL_SPAN);
+                let offset = offset.ok_or_else(|| corrupt("a label chunk", &key))? as usize;
+                bits.words[offset / 64] |= 1 << (offset % 64);
+            }
+        }
+        Ok(bits)
+    }
+
     /// Every node, in id order, streamed (the naive plan and label-less scans).
     pub fn all_nodes(&self) -> impl Iterator<Item = Result<NodeId, StoreError>> + '_ {
         self.all_node_bytes().map(|item| item.map(|(id, _)| id))
@@ -637,53 +708,71 @@ impl Store {
         direction: Direction,
         edge_type: Option<&str>,
     ) -> impl Iterator<Item = Result<Adjacent, StoreError>> + 'a {
-        self.adjacent_entries(node, direction, edge_type).map(|item| {
-            item.map(|entry| Adjacent { edge: entry.edge, edge_type: entry.edge_type.to_string(), other: entry.other })
+        let symbols = self.symbols();
+        let types = Arc::new(match edge_type {
+            Some(name) => self.edge_types(&[name]),
+            None => EdgeTypes::Any,
+        });
+        self.adjacent_entries(node, direction, &types).map(move |item| {
+            let entry = item?;
+            Ok(Adjacent { edge: entry.edge, edge_type: symbols.name(entry.sym)?.to_string(), other: entry.other })
         })
     }
 
-    /// Like `adjacent`, without copying each entry's edge type into a `String`. Inline lists
-    /// come from the node's adjacency page; a long list streams chunk by chunk.
-    pub fn adjacent_entries<'a>(&'a self, node: NodeId, direction: Direction, edge_type: Option<&str>) -> Entries<'a> {
-        let symbols = self.symbols();
-        let sym = match edge_type.map(|t| symbols.id(t)) {
-            Some(None) => return Box::new(std::iter::empty()),
-            Some(Some(sym)) => Some(sym),
-            None => None,
-        };
-        let list = match self.adjacency_list(node, direction) {
-            Ok(list) => list,
-            Err(err) => return Box::new(std::iter::once(Err(err))),
-        };
-        if !list.spilled {
-            return Box::new(list.entries.into_iter().filter(move |e| sym.map_or(true, |s| e.sym == s)).map(
-                move |e| Ok(AdjacentEntry { edge: e.edge, other: e.other, edge_type: symbols.name(e.sym)?.clone() }),
-            ));
+    /// The symbols of the named edge types (names the store has never seen match nothing);
+    /// valid while the caller holds the read gate, as a query does.
+    pub fn edge_types<S: AsRef<str>>(&self, names: &[S]) -> EdgeTypes {
+        if names.is_empty() {
+            return EdgeTypes::Any;
         }
-        let prefix = keys::adjacency_chunk_prefix(node, direction.key_byte(), sym);
-        Box::new(self.db.scan_prefix(prefix).flat_map(move |item| -> Vec<Result<AdjacentEntry, StoreError>> {
-            let decoded = item.map_err(StoreError::from).and_then(|(key, value)| {
-                let parsed = keys::parse_adjacency_chunk(&key).zip(page::decode_chunk(&value));
-                let ((_, _, sym, _), pairs) = parsed.ok_or_else(|| corrupt("an adjacency chunk", &key))?;
-                Ok((symbols.name(sym)?.clone(), pairs))
-            });
-            match decoded {
-                Ok((name, pairs)) => pairs
-                    .into_iter()
-                    .map(|(edge, other)| Ok(AdjacentEntry { edge, other, edge_type: name.clone() }))
-                    .collect(),
-                Err(err) => vec![Err(err)],
-            }
-        }))
+        let symbols = self.symbols();
+        let mut syms: Vec<u32> = names.iter().filter_map(|n| symbols.id(n.as_ref())).collect();
+        syms.sort_unstable();
+        syms.dedup();
+        EdgeTypes::Only(syms)
     }
 
-    /// `node`'s adjacency list in `direction` as its page holds it (inline or spilled).
-    fn adjacency_list(&self, node: NodeId, direction: Direction) -> Result<AdjList, StoreError> {
+    /// Like `adjacent`, with the types as symbols and without naming them. An inline list
+    /// is decoded entry by entry from the node's adjacency page as it is read; a long list
+    /// streams chunk by chunk, skipping chunks of other types by their key.
+    pub fn adjacent_entries<'a>(&'a self, node: NodeId, direction: Direction, types: &Arc<EdgeTypes>) -> Entries<'a> {
+        if matches!(&**types, EdgeTypes::Only(syms) if syms.is_empty()) {
+            return Box::new(std::iter::empty());
+        }
         let key = keys::adjacency_page(page_number(node));
-        match self.slot(&key, node, "an adjacency page")? {
-            Some(bytes) => NodeAdjacency::decode_direction(&bytes, direction == Direction::In)
-                .ok_or_else(|| corrupt("an adjacency slot", &key)),
-            None => Ok(AdjList::default()),
+        let slot = match self.slot(&key, node, "an adjacency page") {
+            Ok(slot) => slot.unwrap_or_default(),
+            Err(err) => return Box::new(std::iter::once(Err(err))),
+        };
+        match page::locate_list(&slot, direction == Direction::In) {
+            None => Box::new(std::iter::once(Err(corrupt("an adjacency slot", &key)))),
+            Some(ListAt::Inline { offset, count }) => {
+                Box::new(InlineEntries { slot, offset, remaining: count, types: types.clone(), key })
+            }
+            Some(ListAt::Spilled) => {
+                let single = match &**types {
+                    EdgeTypes::Only(syms) if syms.len() == 1 => Some(syms[0]),
+                    _ => None,
+                };
+                let prefix = keys::adjacency_chunk_prefix(node, direction.key_byte(), single);
+                let types = types.clone();
+                Box::new(self.db.scan_prefix(prefix).flat_map(move |item| -> Vec<Result<AdjacentEntry, StoreError>> {
+                    let (key, value) = match item {
+                        Ok(pair) => pair,
+                        Err(err) => return vec![Err(err.into())],
+                    };
+                    let Some((_, _, sym, _)) = keys::parse_adjacency_chunk(&key) else {
+                        return vec![Err(corrupt("an adjacency chunk", &key))];
+                    };
+                    if !types.admits(sym) {
+                        return Vec::new();
+                    }
+                    match page::decode_chunk(&value) {
+                        Some(pairs) => pairs.into_iter().map(|(edge, other)| Ok(AdjacentEntry { edge, other, sym })).collect(),
+                        None => vec![Err(corrupt("an adjacency chunk", &key))],
+                    }
+                }))
+            }
         }
     }
 

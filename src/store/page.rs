@@ -145,20 +145,46 @@ impl NodeAdjacency {
         let incoming = read_list(&mut rest, true)?;
         rest.is_empty().then_some(NodeAdjacency { out, incoming })
     }
+}
 
-    /// Just one direction's list of an encoded slot, stepping over the other.
-    pub fn decode_direction(bytes: &[u8], incoming: bool) -> Option<AdjList> {
-        if bytes.is_empty() {
-            return Some(AdjList::default());
-        }
-        let mut rest = bytes;
-        let out = read_list(&mut rest, !incoming)?;
-        if incoming {
-            read_list(&mut rest, true)
-        } else {
-            Some(out)
-        }
+/// Where one direction's list sits in an encoded adjacency slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListAt {
+    /// `count` entries start at byte `offset` of the slot (read them with `read_entry`).
+    Inline { offset: usize, count: usize },
+    /// The list lives in adjacency chunks.
+    Spilled,
+}
+
+/// Finds one direction's list in an encoded slot without decoding its entries (the
+/// outgoing list's entries are stepped over to reach the incoming one); `None` if
+/// malformed. An empty slot holds two empty inline lists.
+pub fn locate_list(bytes: &[u8], incoming: bool) -> Option<ListAt> {
+    if bytes.is_empty() {
+        return Some(ListAt::Inline { offset: 0, count: 0 });
     }
+    let mut rest = bytes;
+    if incoming {
+        read_list(&mut rest, false)?;
+    }
+    let (&tag, tail) = rest.split_first()?;
+    rest = tail;
+    match tag {
+        0 => {
+            let count = usize::try_from(get_varint(&mut rest)?).ok()?;
+            Some(ListAt::Inline { offset: bytes.len() - rest.len(), count })
+        }
+        1 => Some(ListAt::Spilled),
+        _ => None,
+    }
+}
+
+/// Reads one inline entry (type symbol, edge, other node) and steps past it.
+pub fn read_entry(rest: &mut &[u8]) -> Option<AdjEntry> {
+    let sym = u32::try_from(get_varint(rest)?).ok()?;
+    let edge = get_varint(rest)?;
+    let other = get_varint(rest)?;
+    Some(AdjEntry { sym, edge, other })
 }
 
 /// Reads one encoded list (a tag, then a count and entries when inline), keeping the
@@ -171,11 +197,9 @@ fn read_list(rest: &mut &[u8], keep: bool) -> Option<AdjList> {
             let count = usize::try_from(get_varint(rest)?).ok()?;
             let mut entries = Vec::with_capacity(if keep { count.min(rest.len()) } else { 0 });
             for _ in 0..count {
-                let sym = u32::try_from(get_varint(rest)?).ok()?;
-                let edge = get_varint(rest)?;
-                let other = get_varint(rest)?;
+                let entry = read_entry(rest)?;
                 if keep {
-                    entries.push(AdjEntry { sym, edge, other });
+                    entries.push(entry);
                 }
             }
             Some(AdjList { spilled: false, entries })
@@ -239,6 +263,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// One direction's list as `locate_list` and `read_entry` read it.
+    fn located(encoded: &[u8], incoming: bool) -> Option<AdjList> {
+        match locate_list(encoded, incoming)? {
+            ListAt::Spilled => Some(AdjList { spilled: true, entries: vec![] }),
+            ListAt::Inline { offset, count } => {
+                let mut rest = encoded.get(offset..)?;
+                let entries = (0..count).map(|_| read_entry(&mut rest)).collect::<Option<Vec<_>>>()?;
+                Some(AdjList { spilled: false, entries })
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn pages_round_trip(slots in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), PAGE_SLOTS)) {
@@ -264,8 +300,8 @@ mod tests {
             entries.sort();
             let adjacency = NodeAdjacency { out: AdjList { spilled: false, entries }, incoming: AdjList { spilled, entries: vec![] } };
             let encoded = adjacency.encode();
-            prop_assert_eq!(NodeAdjacency::decode_direction(&encoded, false), Some(adjacency.out.clone()));
-            prop_assert_eq!(NodeAdjacency::decode_direction(&encoded, true), Some(adjacency.incoming.clone()));
+            prop_assert_eq!(located(&encoded, false), Some(adjacency.out.clone()));
+            prop_assert_eq!(located(&encoded, true), Some(adjacency.incoming.clone()));
             prop_assert_eq!(NodeAdjacency::decode(&encoded), Some(adjacency));
         }
 
