@@ -103,6 +103,21 @@ impl Damage {
     }
 }
 
+/// Opens the store with sled directly. sled's background threads of the `Store` just dropped
+/// may still hold the directory lock for a moment: try again for up to two seconds.
+fn open_when_released(db: &std::path::Path) -> sled::Db {
+    for _ in 0..100 {
+        match sled::open(db) {
+            Ok(opened) => return opened,
+            Err(err) if err.to_string().contains("could not acquire lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(err) => panic!("open the store with sled: {err}"),
+        }
+    }
+    sled::open(db).expect("open the store with sled")
+}
+
 /// Builds the example store, works out the damage with the library, applies it with sled
 /// directly, and returns `check`'s exit status and output lines.
 fn check_after_damage(plan: impl FnOnce(&mut Damage, &Store)) -> (Option<i32>, Vec<String>) {
@@ -111,7 +126,7 @@ fn check_after_damage(plan: impl FnOnce(&mut Damage, &Store)) -> (Option<i32>, V
     ingest_ok(&db, EXAMPLE.as_ref());
     let mut damage = Damage::default();
     plan(&mut damage, &Store::open(&db, OpenMode::MustExist).expect("open"));
-    let sled_db = sled::open(&db).expect("open the store with sled");
+    let sled_db = open_when_released(&db);
     for (key, value) in damage.0 {
         match value {
             Some(value) => sled_db.insert(key, value).expect("insert"),

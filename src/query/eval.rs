@@ -14,7 +14,7 @@ use super::functions;
 use super::value::{compare, equals, Comparison, NodeValue, QValue, RelValue};
 use super::Params;
 use crate::model::{EdgeId, EdgeRecord, NodeId, NodeRecord};
-use crate::store::{EdgeTypes, LabelBits, Store};
+use crate::store::{EdgeTypes, LabelBits, PropertyView, Store};
 use rustc_hash::FxHashMap;
 
 /// How often (in units of work) the deadline is checked.
@@ -28,10 +28,10 @@ pub(crate) struct Ctx<'a> {
     pub max_rows: Option<u64>,
     ticks: Cell<u64>,
     regexes: RefCell<HashMap<String, Arc<Regex>>>,
-    nodes: RefCell<HashMap<NodeId, Arc<NodeRecord>>>,
-    edges: RefCell<HashMap<EdgeId, Arc<EdgeRecord>>>,
+    nodes: RefCell<FxHashMap<NodeId, Arc<NodeRecord>>>,
+    edges: RefCell<FxHashMap<EdgeId, Arc<EdgeRecord>>>,
     /// Stored node records not decoded: single properties and labels are read from them.
-    node_bytes: RefCell<HashMap<NodeId, sled::IVec>>,
+    node_bytes: RefCell<FxHashMap<NodeId, sled::IVec>>,
     /// Single properties read from stored records, by node (few keys each): a query reads
     /// the same properties of the same entities row after row.
     properties: RefCell<PropertyCache>,
@@ -86,7 +86,7 @@ impl PropertyCache {
 /// Records cached per query; the cache starts over when it holds this many.
 const CACHE_CAPACITY: usize = 100_000;
 
-fn remember<T>(cache: &RefCell<HashMap<u64, Arc<T>>>, id: u64, record: Arc<T>) {
+fn remember<T>(cache: &RefCell<FxHashMap<u64, Arc<T>>>, id: u64, record: Arc<T>) {
     let mut cache = cache.borrow_mut();
     if cache.len() >= CACHE_CAPACITY {
         cache.clear();
@@ -108,9 +108,9 @@ impl<'a> Ctx<'a> {
             max_rows,
             ticks: Cell::new(0),
             regexes: RefCell::new(HashMap::new()),
-            nodes: RefCell::new(HashMap::new()),
-            edges: RefCell::new(HashMap::new()),
-            node_bytes: RefCell::new(HashMap::new()),
+            nodes: RefCell::new(FxHashMap::default()),
+            edges: RefCell::new(FxHashMap::default()),
+            node_bytes: RefCell::new(FxHashMap::default()),
             properties: RefCell::new(PropertyCache::new()),
             edge_types: RefCell::new(HashMap::new()),
             label_bits: RefCell::new(FxHashMap::default()),
@@ -292,8 +292,10 @@ impl<'a> Ctx<'a> {
             return Ok(value.clone());
         }
         let bytes = self.stored_node(node.id)?;
-        let value = match crate::store::record_property(&bytes, key) {
-            Some(value) => value.map_or(QValue::Null, QValue::from),
+        let value = match crate::store::record_property_view(&bytes, key) {
+            Some(None) => QValue::Null,
+            Some(Some(PropertyView::Str(text))) => QValue::str(text),
+            Some(Some(PropertyView::Other(value))) => QValue::from(value),
             None => self.load_node(node.id)?.record.props.get(key).map_or(QValue::Null, QValue::from),
         };
         self.properties.borrow_mut().put(node.id, key, &value);
@@ -408,7 +410,7 @@ fn eval_kind(ctx: &Ctx<'_>, expr: &Expr, scope: &Scope<'_>) -> Result<QValue> {
             Literal::Bool(b) => QValue::Bool(*b),
             Literal::Int(i) => QValue::Int(*i),
             Literal::Float(x) => QValue::Float(*x),
-            Literal::Str(s) => QValue::Str(s.clone()),
+            Literal::Str(s) => QValue::str(s.as_str()),
         }),
         ExprKind::Parameter(name) => {
             ctx.params.get(name).map(QValue::from).ok_or_else(|| {
@@ -832,9 +834,9 @@ pub(crate) fn binary(ctx: &Ctx<'_>, op: BinaryOp, left: QValue, right: QValue) -
         },
         StartsWith | EndsWith | Contains => Ok(match (&left, &right) {
             (QValue::Str(a), QValue::Str(b)) => QValue::Bool(match op {
-                StartsWith => a.starts_with(b.as_str()),
-                EndsWith => a.ends_with(b.as_str()),
-                _ => a.contains(b.as_str()),
+                StartsWith => a.starts_with(&**b),
+                EndsWith => a.ends_with(&**b),
+                _ => a.contains(&**b),
             }),
             _ => QValue::Null,
         }),
@@ -865,12 +867,12 @@ fn add(left: QValue, right: QValue) -> Result<QValue> {
             out.extend(b);
             Ok(QValue::List(out))
         }
-        (QValue::Str(a), QValue::Str(b)) => Ok(QValue::Str(a + &b)),
+        (QValue::Str(a), QValue::Str(b)) => Ok(QValue::str(format!("{a}{b}"))),
         (QValue::Str(a), b @ (QValue::Int(_) | QValue::Float(_) | QValue::Bool(_))) => {
-            Ok(QValue::Str(a + &scalar_text(&b)))
+            Ok(QValue::str(format!("{a}{}", scalar_text(&b))))
         }
         (a @ (QValue::Int(_) | QValue::Float(_) | QValue::Bool(_)), QValue::Str(b)) => {
-            Ok(QValue::Str(scalar_text(&a) + &b))
+            Ok(QValue::str(scalar_text(&a) + &b))
         }
         (a, b) => arithmetic(BinaryOp::Add, &a, &b),
     }
@@ -878,7 +880,7 @@ fn add(left: QValue, right: QValue) -> Result<QValue> {
 
 fn scalar_text(value: &QValue) -> String {
     match value {
-        QValue::Str(s) => s.clone(),
+        QValue::Str(s) => s.to_string(),
         other => other.to_string(),
     }
 }

@@ -240,6 +240,10 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
             let rows = build(input, &ctx, argument);
             deferred(move || aggregate(&ctx, &input.layout, rows, keys, aggregates))
         }
+        OpKind::NeighbourCounts { label, walk, .. } => match neighbour_counts(&ctx, label, walk) {
+            Ok(rows) => Box::new(rows.into_iter().map(Ok)),
+            Err(err) => once(Err(err)),
+        },
         OpKind::CountsFromStatistics { label, property, aggregates, fallback } => {
             let stats = ctx.store().and_then(|store| Ok(store.stats()?));
             let groups = match (&stats, property) {
@@ -254,7 +258,7 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
                     let rows = groups.into_iter().map(move |(value, count)| {
                         let mut row: Row = Vec::with_capacity(aggregates + 1);
                         if property.is_some() {
-                            row.push(value.map_or(QValue::Null, QValue::Str));
+                            row.push(value.map_or(QValue::Null, QValue::str));
                         }
                         row.extend(std::iter::repeat(QValue::Int(count as i64)).take(*aggregates));
                         Ok(row)
@@ -439,6 +443,43 @@ fn adjacency<'a>(
                 .chain(read(Direction::In).filter(move |item| !matches!(item, Ok((_, a)) if a.other == node))),
         ),
     }
+}
+
+/// For each node one `walk` step away from a node with `label`: the node (if it carries the
+/// walk's far labels) and how many steps reach it, by node id. Reads the label's id list
+/// and each node's adjacency, and builds no row per step.
+fn neighbour_counts(ctx: &Ctx<'_>, label: &str, walk: &Walk) -> Result<Vec<Row>> {
+    let store = ctx.store()?;
+    let types = ctx.edge_types(&walk.types)?;
+    let mut counts: FxHashMap<NodeId, i64> = FxHashMap::default();
+    let directions: &[Direction] = match walk.direction {
+        PatternDirection::Outgoing => &[Direction::Out],
+        PatternDirection::Incoming => &[Direction::In],
+        PatternDirection::Either => &[Direction::Out, Direction::In],
+    };
+    for id in store.nodes_with_label(label) {
+        let id = id.map_err(store_err)?;
+        ctx.tick()?;
+        for &direction in directions {
+            store
+                .for_each_adjacent(id, direction, &types, |adjacent| {
+                    // Going both ways, a self-loop shows up once out and once in: count it once.
+                    if !(direction == Direction::In && directions.len() == 2 && adjacent.other == id) {
+                        *counts.entry(adjacent.other).or_default() += 1;
+                    }
+                })
+                .map_err(store_err)?;
+        }
+    }
+    let mut counted: Vec<(NodeId, i64)> = counts.into_iter().collect();
+    counted.sort_unstable();
+    let mut rows = Vec::with_capacity(counted.len());
+    for (node, count) in counted {
+        if ctx.node_has_labels(node, &walk.to_labels)? {
+            rows.push(vec![QValue::Node(NodeValue::unread(node)), QValue::Int(count)]);
+        }
+    }
+    Ok(rows)
 }
 
 /// Relationship ids held in the given columns (single relationships or lists of them).
@@ -713,11 +754,8 @@ fn var_expand<'a>(
         Err(e) => return once(Err(e)),
     };
     let used = used_relationships(&row, &spec.walk.unique_with);
-    let first_frame = if spec.max == Some(0) {
-        None
-    } else {
-        Some(adjacency(store, start.id, spec.walk.direction, &types))
-    };
+    let first_frame =
+        if spec.max == Some(0) { None } else { Some(adjacency(store, start.id, spec.walk.direction, &types)) };
     Box::new(VarExpandIter {
         ctx: ctx.clone(),
         store,

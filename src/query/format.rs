@@ -27,7 +27,7 @@ impl FormatError {
 /// A value as a table or CSV cell: Cypher literal style, but a top-level string plain.
 pub fn cell(value: &QValue) -> String {
     match value {
-        QValue::Str(s) => s.clone(),
+        QValue::Str(s) => s.to_string(),
         other => other.to_string(),
     }
 }

@@ -169,7 +169,7 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
     let arg = |i: usize| args.get(i).cloned().unwrap_or(QValue::Null);
     let first = arg(0);
     let string_fn = |f: fn(&str) -> String| -> Result<QValue> {
-        Ok(as_str(canonical, &first)?.map_or(QValue::Null, |s| QValue::Str(f(s))))
+        Ok(as_str(canonical, &first)?.map_or(QValue::Null, |s| QValue::str(f(s))))
     };
     let math = |f: fn(f64) -> f64| -> Result<QValue> {
         Ok(as_number(canonical, &first)?.map_or(QValue::Null, |x| QValue::Float(f(x))))
@@ -207,12 +207,12 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
         },
         "labels" => match &first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Node(n) => Ok(QValue::List(ctx.node_record(n)?.labels.iter().cloned().map(QValue::Str).collect())),
+            QValue::Node(n) => Ok(QValue::List(ctx.node_record(n)?.labels.iter().cloned().map(QValue::str).collect())),
             other => Err(type_error(canonical, "a node", other)),
         },
         "type" => match &first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Relationship(r) => Ok(QValue::Str(ctx.edge_record(r)?.edge_type.clone())),
+            QValue::Relationship(r) => Ok(QValue::str(ctx.edge_record(r)?.edge_type.clone())),
             other => Err(type_error(canonical, "a relationship", other)),
         },
         "id" => match &first {
@@ -232,11 +232,11 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
         },
         "keys" => match &first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Node(n) => Ok(QValue::List(ctx.node_record(n)?.props.keys().cloned().map(QValue::Str).collect())),
+            QValue::Node(n) => Ok(QValue::List(ctx.node_record(n)?.props.keys().cloned().map(QValue::str).collect())),
             QValue::Relationship(r) => {
-                Ok(QValue::List(ctx.edge_record(r)?.props.keys().cloned().map(QValue::Str).collect()))
+                Ok(QValue::List(ctx.edge_record(r)?.props.keys().cloned().map(QValue::str).collect()))
             }
-            QValue::Map(m) => Ok(QValue::List(m.keys().cloned().map(QValue::Str).collect())),
+            QValue::Map(m) => Ok(QValue::List(m.keys().cloned().map(QValue::str).collect())),
             other => Err(type_error(canonical, "a node, a relationship or a map", other)),
         },
         "properties" => match &first {
@@ -257,7 +257,7 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
         },
         "reverse" => match first {
             QValue::Null => Ok(QValue::Null),
-            QValue::Str(s) => Ok(QValue::Str(s.chars().rev().collect())),
+            QValue::Str(s) => Ok(QValue::str(s.chars().rev().collect::<String>())),
             QValue::List(mut items) => {
                 items.reverse();
                 Ok(QValue::List(items))
@@ -267,9 +267,9 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
         "toString" | "toStringOrNull" => Ok(match &first {
             QValue::Null => QValue::Null,
             QValue::Str(s) => QValue::Str(s.clone()),
-            QValue::Int(i) => QValue::Str(i.to_string()),
-            QValue::Float(x) => QValue::Str(format_float(*x)),
-            QValue::Bool(b) => QValue::Str(b.to_string()),
+            QValue::Int(i) => QValue::str(i.to_string()),
+            QValue::Float(x) => QValue::str(format_float(*x)),
+            QValue::Bool(b) => QValue::str(b.to_string()),
             _ if canonical == "toStringOrNull" => QValue::Null,
             other => return Err(type_error(canonical, "a string, number or boolean", other)),
         }),
@@ -368,13 +368,13 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
             }
             let start = usize::try_from(start).unwrap_or(usize::MAX);
             let chars = s.chars().skip(start);
-            Ok(QValue::Str(match length {
-                Some(l) => chars.take(usize::try_from(l).unwrap_or(usize::MAX)).collect(),
+            Ok(QValue::str(match length {
+                Some(l) => chars.take(usize::try_from(l).unwrap_or(usize::MAX)).collect::<String>(),
                 None => chars.collect(),
             }))
         }
         "replace" => match (as_str(canonical, &first)?, as_str(canonical, &arg(1))?, as_str(canonical, &arg(2))?) {
-            (Some(s), Some(from), Some(to)) => Ok(QValue::Str(s.replace(from, to))),
+            (Some(s), Some(from), Some(to)) => Ok(QValue::str(s.replace(from, to))),
             _ => Ok(QValue::Null),
         },
         "left" | "right" => {
@@ -387,8 +387,8 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
             }
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let len = s.chars().count();
-            Ok(QValue::Str(if canonical == "left" {
-                s.chars().take(n).collect()
+            Ok(QValue::str(if canonical == "left" {
+                s.chars().take(n).collect::<String>()
             } else {
                 s.chars().skip(len.saturating_sub(n)).collect()
             }))
@@ -432,9 +432,9 @@ fn parse_integer_text(text: &str) -> Option<i64> {
 
 fn split(s: &str, separator: &str) -> Vec<QValue> {
     if separator.is_empty() {
-        return s.chars().map(|c| QValue::Str(c.to_string())).collect();
+        return s.chars().map(|c| QValue::str(c.to_string())).collect();
     }
-    s.split(separator).map(|part| QValue::Str(part.to_string())).collect()
+    s.split(separator).map(QValue::str).collect()
 }
 
 /// `range(start, end[, step])`: integers from `start` to `end` inclusive.

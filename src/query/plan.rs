@@ -203,6 +203,16 @@ pub enum OpKind {
     Union {
         inputs: Vec<Op>,
     },
+    /// For each node reached from the nodes with `label` by one `walk` step, how many
+    /// steps reach it: binds `var` (the far node) and `count`. Stands in for a label scan
+    /// and an expansion under an aggregation that groups by the far node alone and only
+    /// counts rows, so the steps are counted from adjacency without building a row each.
+    NeighbourCounts {
+        label: String,
+        walk: Walk,
+        var: String,
+        count: String,
+    },
     /// `count(*)` of the nodes with `label`, grouped by a counted property or not at all,
     /// answered from the maintained statistics; `fallback` (the plain aggregation) runs
     /// if the statistics cannot answer when the query executes.
@@ -884,8 +894,24 @@ impl Planner<'_> {
                 keys.push((self.hidden("key_"), e.clone()));
             }
         }
-        let aggregates =
+        let mut aggregates =
             aggs.iter().map(|(e, name)| Ok((name.clone(), self.aggregation(e)?))).collect::<Result<Vec<_>>>()?;
+        let input = match self.neighbour_counts(&input, &keys, &aggregates) {
+            Some(counted) => {
+                let count_var = counted.layout[1].clone();
+                for (_, aggregate) in &mut aggregates {
+                    *aggregate = Aggregation {
+                        func: AggFunc::Sum,
+                        distinct: false,
+                        arg: Some(var_expr(&count_var)),
+                        extra: None,
+                        text: format!("sum({})", count_var.trim_start_matches(HIDDEN)),
+                    };
+                }
+                counted
+            }
+            None => input,
+        };
         let mut layout: Vec<String> = keys.iter().map(|(n, _)| n.clone()).collect();
         layout.extend(aggregates.iter().map(|(n, _)| n.clone()));
         let key_exprs: Vec<(Expr, String)> = keys.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
@@ -939,6 +965,69 @@ impl Planner<'_> {
             _ => return None,
         };
         Some((label.clone(), property, aggregates.len()))
+    }
+
+    /// Whether an aggregation counts the rows of `MATCH (a:L)-[:T]-(b)` grouped by
+    /// expressions of `b` alone (not `a`, not the relationship, nothing random): then the
+    /// rows need not be built. The answer is a `NeighbourCounts` binding `b` and how many
+    /// rows each `b` stands for; every count becomes a sum of that column.
+    fn neighbour_counts(
+        &self,
+        input: &Op,
+        keys: &[(String, Expr)],
+        aggregates: &[(String, Aggregation)],
+    ) -> Option<Op> {
+        let OpKind::Expand { input: scan, walk, rel_bound: None } = &input.kind else { return None };
+        let OpKind::NodeScan { input: scan_input, var: from, source, labels } = &scan.kind else { return None };
+        let label = match source {
+            NodeSource::Label(label) | NodeSource::LabelRecords(label) => label,
+            _ => return None,
+        };
+        if !self.use_indexes
+            || !is_empty_argument(scan_input)
+            || labels.as_slice() != [label.clone()]
+            || walk.into.is_some()
+            || !walk.unique_with.is_empty()
+            || input.layout.len() != 3
+        {
+            return None;
+        }
+        let (rel, far) = (&input.layout[1], &input.layout[2]);
+        if far == from || far == rel || from == rel {
+            return None;
+        }
+        let row_variables: BTreeSet<String> = input.layout.iter().cloned().collect();
+        let counts_rows = |a: &Aggregation| match (a.func, &a.arg) {
+            (AggFunc::CountStar, _) => true,
+            // Every variable of the pattern is bound (never null) in every row.
+            (AggFunc::Count, Some(arg)) => {
+                !a.distinct && matches!(&arg.kind, ExprKind::Variable(v) if row_variables.contains(v))
+            }
+            _ => false,
+        };
+        if aggregates.is_empty() || !aggregates.iter().all(|(_, a)| counts_rows(a)) {
+            return None;
+        }
+        let of_far_node_only = |e: &Expr| {
+            let mut random = false;
+            e.walk(&mut |x| {
+                if let ExprKind::Function { name, .. } = &x.kind {
+                    random |= functions::canonical_name(name) == Some("rand");
+                }
+            });
+            !random && free_variables(e, &row_variables).iter().all(|v| v == far)
+        };
+        if !keys.iter().all(|(_, e)| of_far_node_only(e)) {
+            return None;
+        }
+        let count = self.hidden("count_");
+        let kind = OpKind::NeighbourCounts {
+            label: label.clone(),
+            walk: walk.clone(),
+            var: far.clone(),
+            count: count.clone(),
+        };
+        Some(Op::new(kind, vec![far.clone(), count]))
     }
 
     fn aggregation(&self, e: &Expr) -> Result<Aggregation> {
@@ -1227,7 +1316,7 @@ impl Op {
                     input.explain_into(out, depth + 1);
                 }
             }
-            OpKind::CountsFromStatistics { .. } => {}
+            OpKind::CountsFromStatistics { .. } | OpKind::NeighbourCounts { .. } => {}
             OpKind::NodeScan { input, .. }
             | OpKind::Expand { input, .. }
             | OpKind::VarExpand { input, .. }
@@ -1322,6 +1411,7 @@ impl Op {
                 format!("Select {}", names.join(", "))
             }
             OpKind::Union { .. } => "Union".to_string(),
+            OpKind::NeighbourCounts { label, walk, .. } => format!("NeighbourCounts :{label} {}", walk.text),
             OpKind::CountsFromStatistics { label, property, .. } => match property {
                 Some(property) => format!("CountsFromStatistics :{label} by {property}"),
                 None => format!("CountsFromStatistics :{label}"),

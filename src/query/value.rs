@@ -16,12 +16,19 @@ pub enum QValue {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Arc<str>),
     List(Vec<QValue>),
     Map(BTreeMap<String, QValue>),
     Node(NodeValue),
     Relationship(RelValue),
     Path(PathValue),
+}
+
+impl QValue {
+    /// A string value.
+    pub fn str(text: impl Into<Arc<str>>) -> QValue {
+        QValue::Str(text.into())
+    }
 }
 
 /// A node bound by a pattern: its internal number and its record, loaded once.
@@ -73,7 +80,7 @@ impl NodeValue {
     /// The node's `id` property as shown to users, else its internal number.
     pub fn display_key(&self) -> QValue {
         match self.record.key() {
-            Some(key) => QValue::Str(key.to_string()),
+            Some(key) => QValue::str(key),
             None => QValue::Int(i64::try_from(self.id).unwrap_or(i64::MAX)),
         }
     }
@@ -98,7 +105,7 @@ impl From<&Value> for QValue {
             Value::Bool(b) => QValue::Bool(*b),
             Value::Int(i) => QValue::Int(*i),
             Value::Float(x) => QValue::Float(*x),
-            Value::Str(s) => QValue::Str(s.clone()),
+            Value::Str(s) => QValue::str(s.as_str()),
             Value::List(items) => QValue::List(items.iter().map(QValue::from).collect()),
             Value::Map(map) => QValue::Map(map.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect()),
         }
@@ -108,7 +115,7 @@ impl From<&Value> for QValue {
 impl From<Value> for QValue {
     fn from(value: Value) -> QValue {
         match value {
-            Value::Str(s) => QValue::Str(s),
+            Value::Str(s) => QValue::str(s),
             other => QValue::from(&other),
         }
     }
@@ -122,7 +129,7 @@ impl QValue {
             QValue::Bool(b) => Value::Bool(*b),
             QValue::Int(i) => Value::Int(*i),
             QValue::Float(x) => Value::Float(*x),
-            QValue::Str(s) => Value::Str(s.clone()),
+            QValue::Str(s) => Value::Str(s.to_string()),
             QValue::List(items) => Value::List(items.iter().map(QValue::to_value).collect::<Option<_>>()?),
             QValue::Map(map) => {
                 Value::Map(map.iter().map(|(k, v)| Some((k.clone(), v.to_value()?))).collect::<Option<_>>()?)
@@ -159,7 +166,7 @@ impl QValue {
             QValue::Bool(b) => J::Bool(*b),
             QValue::Int(i) => J::from(*i),
             QValue::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
-            QValue::Str(s) => J::String(s.clone()),
+            QValue::Str(s) => J::String(s.to_string()),
             QValue::List(items) => J::Array(items.iter().map(QValue::to_json).collect()),
             QValue::Map(map) => J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             QValue::Node(node) => node_json(node),

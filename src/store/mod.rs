@@ -315,10 +315,12 @@ pub struct Store {
 /// Two generations of recently read pages: when the young one fills up it becomes the old
 /// one (the previous old one is dropped), and a page found in the old one moves back to the
 /// young one, so pages in use survive and the cache never holds more than twice the limit.
+/// The page read last is kept apart: a scan in id order reads runs of ids on one page.
 #[derive(Default)]
 struct PageCache {
     young: FxHashMap<[u8; 9], sled::IVec>,
     old: FxHashMap<[u8; 9], sled::IVec>,
+    last: Option<([u8; 9], sled::IVec)>,
 }
 
 impl PageCache {
@@ -326,11 +328,20 @@ impl PageCache {
     const LIMIT: usize = 8192;
 
     fn get(&mut self, key: &[u8; 9]) -> Option<sled::IVec> {
-        if let Some(page) = self.young.get(key) {
-            return Some(page.clone());
+        if let Some((last, page)) = &self.last {
+            if last == key {
+                return Some(page.clone());
+            }
         }
-        let page = self.old.remove(key)?;
-        self.put(*key, page.clone());
+        let page = match self.young.get(key) {
+            Some(page) => page.clone(),
+            None => {
+                let page = self.old.remove(key)?;
+                self.put(*key, page.clone());
+                page
+            }
+        };
+        self.last = Some((*key, page.clone()));
         Some(page)
     }
 
@@ -344,6 +355,7 @@ impl PageCache {
     fn clear(&mut self) {
         self.young.clear();
         self.old.clear();
+        self.last = None;
     }
 }
 
@@ -768,10 +780,44 @@ impl Store {
                         return Vec::new();
                     }
                     match page::decode_chunk(&value) {
-                        Some(pairs) => pairs.into_iter().map(|(edge, other)| Ok(AdjacentEntry { edge, other, sym })).collect(),
+                        Some(pairs) => {
+                            pairs.into_iter().map(|(edge, other)| Ok(AdjacentEntry { edge, other, sym })).collect()
+                        }
                         None => vec![Err(corrupt("an adjacency chunk", &key))],
                     }
                 }))
+            }
+        }
+    }
+
+    /// Calls `visit` with each entry `adjacent_entries` would yield, without boxing an
+    /// iterator or sharing the type filter: for loops over many nodes.
+    pub fn for_each_adjacent(
+        &self,
+        node: NodeId,
+        direction: Direction,
+        types: &Arc<EdgeTypes>,
+        mut visit: impl FnMut(AdjacentEntry),
+    ) -> Result<(), StoreError> {
+        let key = keys::adjacency_page(page_number(node));
+        let Some(slot) = self.slot(&key, node, "an adjacency page")? else { return Ok(()) };
+        match page::locate_list(&slot, direction == Direction::In) {
+            None => Err(corrupt("an adjacency slot", &key)),
+            Some(ListAt::Inline { offset, count }) => {
+                let mut rest = slot.get(offset..).unwrap_or_default();
+                for _ in 0..count {
+                    let entry = page::read_entry(&mut rest).ok_or_else(|| corrupt("an adjacency slot", &key))?;
+                    if types.admits(entry.sym) {
+                        visit(AdjacentEntry { edge: entry.edge, other: entry.other, sym: entry.sym });
+                    }
+                }
+                Ok(())
+            }
+            Some(ListAt::Spilled) => {
+                for entry in self.adjacent_entries(node, direction, types) {
+                    visit(entry?);
+                }
+                Ok(())
             }
         }
     }
@@ -832,6 +878,9 @@ fn record_labels(bytes: &[u8]) -> Option<impl Iterator<Item = &[u8]> + Clone + '
     }))
 }
 
+/// The variant number bincode gives `Value::Str`.
+const STR_VARIANT: u64 = 4;
+
 /// Steps over one encoded `Value` (serde enum: variant index, then its payload).
 fn skip_value(bytes: &mut &[u8]) -> Option<()> {
     let skip = |bytes: &mut &[u8], n: usize| -> Option<()> {
@@ -843,7 +892,7 @@ fn skip_value(bytes: &mut &[u8]) -> Option<()> {
         1 => skip(bytes, 1),                 // Bool
         2 => read_varint(bytes).map(|_| ()), // Int (zigzag varint)
         3 => skip(bytes, 8),                 // Float
-        4 => {
+        STR_VARIANT => {
             // Str
             let len = usize::try_from(read_varint(bytes)?).ok()?;
             skip(bytes, len)
@@ -868,9 +917,24 @@ fn skip_value(bytes: &mut &[u8]) -> Option<()> {
     }
 }
 
-/// One property of an encoded `NodeRecord`, decoding only that value: `Some(None)` when
-/// the record has no such property, `None` when the bytes do not parse as expected.
+/// One property of an encoded `NodeRecord`, decoding nothing else (`None` if the record
+/// does not parse, `Some(None)` if it has no such property).
 pub fn record_property(bytes: &[u8], key: &str) -> Option<Option<Value>> {
+    Some(match record_property_view(bytes, key)? {
+        None => None,
+        Some(PropertyView::Str(text)) => Some(Value::Str(text.to_string())),
+        Some(PropertyView::Other(value)) => Some(value),
+    })
+}
+
+/// A property read from an encoded record: a string is borrowed from the record's bytes.
+pub enum PropertyView<'a> {
+    Str(&'a str),
+    Other(Value),
+}
+
+/// Like `record_property`, without copying a string value.
+pub fn record_property_view<'a>(bytes: &'a [u8], key: &str) -> Option<Option<PropertyView<'a>>> {
     let mut rest = bytes;
     for _ in 0..read_varint(&mut rest)? {
         let len = usize::try_from(read_varint(&mut rest)?).ok()?;
@@ -881,7 +945,12 @@ pub fn record_property(bytes: &[u8], key: &str) -> Option<Option<Value>> {
         let name = rest.get(..len)?;
         rest = &rest[len..];
         if name == key.as_bytes() {
-            return codec::decode::<Value>(rest, "a property").ok().map(Some);
+            let mut value = rest;
+            if read_varint(&mut value)? == STR_VARIANT {
+                let len = usize::try_from(read_varint(&mut value)?).ok()?;
+                return std::str::from_utf8(value.get(..len)?).ok().map(|text| Some(PropertyView::Str(text)));
+            }
+            return codec::decode::<Value>(rest, "a property").ok().map(|v| Some(PropertyView::Other(v)));
         }
         // Keys are sorted (a BTreeMap): past `key`, it is not there.
         if name > key.as_bytes() {
