@@ -11,7 +11,7 @@ use regex::Regex;
 use super::ast::{BinaryOp, Expr, ExprKind, Literal, MapProjectionItem, Quantifier, UnaryOp};
 use super::error::{ErrorKind, QueryError, Result};
 use super::functions;
-use super::value::{compare, equals, Comparison, NodeValue, QValue, RelValue};
+use super::value::{compare, equals, Comparison, NodeValue, QValue, RelEnds, RelValue};
 use super::Params;
 use crate::model::{EdgeId, EdgeRecord, NodeId, NodeRecord};
 use crate::store::{EdgeTypes, LabelBits, PropertyView, Store};
@@ -336,8 +336,10 @@ impl<'a> Ctx<'a> {
     fn complete_rel(&self, rel: &mut RelValue) -> Result<()> {
         if !rel.is_read() {
             let record = self.load_edge(rel.id)?;
-            rel.start_key = self.load_node(record.src)?.record.key().map(str::to_string);
-            rel.end_key = self.load_node(record.dst)?.record.key().map(str::to_string);
+            rel.ends = Some(Arc::new(RelEnds {
+                start: self.load_node(record.src)?.record.key().map(str::to_string),
+                end: self.load_node(record.dst)?.record.key().map(str::to_string),
+            }));
             rel.record = record;
         }
         Ok(())

@@ -457,18 +457,19 @@ fn neighbour_counts(ctx: &Ctx<'_>, label: &str, walk: &Walk) -> Result<Vec<Row>>
         PatternDirection::Incoming => &[Direction::In],
         PatternDirection::Either => &[Direction::Out, Direction::In],
     };
+    let mut entries = Vec::new();
     for id in store.nodes_with_label(label) {
         let id = id.map_err(store_err)?;
         ctx.tick()?;
         for &direction in directions {
-            store
-                .for_each_adjacent(id, direction, &types, |adjacent| {
-                    // Going both ways, a self-loop shows up once out and once in: count it once.
-                    if !(direction == Direction::In && directions.len() == 2 && adjacent.other == id) {
-                        *counts.entry(adjacent.other).or_default() += 1;
-                    }
-                })
-                .map_err(store_err)?;
+            entries.clear();
+            store.adjacent_into(id, direction, &types, &mut entries).map_err(store_err)?;
+            for adjacent in &entries {
+                // Going both ways, a self-loop shows up once out and once in: count it once.
+                if !(direction == Direction::In && directions.len() == 2 && adjacent.other == id) {
+                    *counts.entry(adjacent.other).or_default() += 1;
+                }
+            }
         }
     }
     let mut counted: Vec<(NodeId, i64)> = counts.into_iter().collect();

@@ -1,10 +1,12 @@
 //! Pattern predicates and pattern comprehensions: every match of one pattern element
 //! around the variables already bound, by depth-first search over the adjacency index.
 
+use std::sync::Arc;
+
 use super::ast::{NodePattern, PatternDirection, PatternElement, RelPattern};
 use super::error::Result;
 use super::eval::{eval, props_match, Ctx, Scope};
-use super::value::{equals, NodeValue, PathValue, QValue, RelValue};
+use super::value::{equals, NodeValue, PathValue, QValue, RelEnds, RelValue};
 use crate::model::NodeId;
 use crate::store::Direction;
 
@@ -234,8 +236,10 @@ impl Matcher<'_, '_, '_> {
                         if record.src == at.id { (&at_record, &other.record) } else { (&other.record, &at_record) };
                     let next = RelValue {
                         id: adjacent.edge,
-                        start_key: start.key().map(str::to_string),
-                        end_key: end.key().map(str::to_string),
+                        ends: Some(Arc::new(RelEnds {
+                            start: start.key().map(str::to_string),
+                            end: end.key().map(str::to_string),
+                        })),
                         record,
                     };
                     out.push((other, next));

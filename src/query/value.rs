@@ -38,14 +38,21 @@ pub struct NodeValue {
     pub record: Arc<NodeRecord>,
 }
 
-/// A relationship: its internal number, its record, and the string `id` of its endpoints
-/// (for JSON output, which cannot reach the store).
+/// A relationship: its internal number, its record, and once read the string `id` of its
+/// endpoints (for JSON output, which cannot reach the store). The endpoints sit behind a
+/// pointer so that a value, and so every row, stays small.
 #[derive(Clone, Debug)]
 pub struct RelValue {
     pub id: EdgeId,
     pub record: Arc<EdgeRecord>,
-    pub start_key: Option<String>,
-    pub end_key: Option<String>,
+    pub ends: Option<Arc<RelEnds>>,
+}
+
+/// The string `id` of a relationship's start and end nodes.
+#[derive(Clone, Debug, Default)]
+pub struct RelEnds {
+    pub start: Option<String>,
+    pub end: Option<String>,
 }
 
 /// A path: `nodes.len() == rels.len() + 1`; `rels[i]` joins `nodes[i]` and `nodes[i + 1]`
@@ -89,7 +96,7 @@ impl NodeValue {
 impl RelValue {
     /// A relationship whose record is read only when something looks at it.
     pub fn unread(id: EdgeId) -> RelValue {
-        RelValue { id, record: UNREAD_EDGE.clone(), start_key: None, end_key: None }
+        RelValue { id, record: UNREAD_EDGE.clone(), ends: None }
     }
 
     /// Whether `record` (and the endpoint keys) are filled in.
@@ -204,8 +211,9 @@ fn rel_json(rel: &RelValue) -> serde_json::Value {
     let mut object = serde_json::Map::new();
     object.insert("id".into(), serde_json::Value::from(rel.id));
     object.insert("type".into(), serde_json::Value::String(rel.record.edge_type.clone()));
-    object.insert("start".into(), endpoint(&rel.start_key, rel.record.src));
-    object.insert("end".into(), endpoint(&rel.end_key, rel.record.dst));
+    let ends = rel.ends.as_deref().cloned().unwrap_or_default();
+    object.insert("start".into(), endpoint(&ends.start, rel.record.src));
+    object.insert("end".into(), endpoint(&ends.end, rel.record.dst));
     object.insert("properties".into(), props_json(&rel.record.props));
     serde_json::Value::Object(object)
 }

@@ -250,34 +250,17 @@ impl LabelBits {
     }
 }
 
-/// The entries of an inline adjacency list, decoded as they are read from the page slot.
-struct InlineEntries {
-    slot: sled::IVec,
-    offset: usize,
-    remaining: usize,
-    types: Arc<EdgeTypes>,
-    /// The page's key, to name it if the slot turns out malformed.
-    key: [u8; 9],
-}
-
-impl Iterator for InlineEntries {
-    type Item = Result<AdjacentEntry, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        while self.remaining > 0 {
-            self.remaining -= 1;
-            let mut rest = self.slot.get(self.offset..).unwrap_or_default();
-            let Some(entry) = page::read_entry(&mut rest) else {
-                self.remaining = 0;
-                return Some(Err(corrupt("an adjacency slot", &self.key)));
-            };
-            self.offset = self.slot.len() - rest.len();
-            if self.types.admits(entry.sym) {
-                return Some(Ok(AdjacentEntry { edge: entry.edge, other: entry.other, sym: entry.sym }));
-            }
+/// Appends the `count` inline entries at `offset` of an adjacency slot that `types` admits;
+/// `None` if the slot is malformed.
+fn read_inline(slot: &[u8], offset: usize, count: usize, types: &EdgeTypes, out: &mut Vec<AdjacentEntry>) -> Option<()> {
+    let mut rest = slot.get(offset..)?;
+    for _ in 0..count {
+        let entry = page::read_entry(&mut rest)?;
+        if types.admits(entry.sym) {
+            out.push(AdjacentEntry { edge: entry.edge, other: entry.other, sym: entry.sym });
         }
-        None
     }
+    Some(())
 }
 
 /// Edge direction as seen from a node.
@@ -315,12 +298,10 @@ pub struct Store {
 /// Two generations of recently read pages: when the young one fills up it becomes the old
 /// one (the previous old one is dropped), and a page found in the old one moves back to the
 /// young one, so pages in use survive and the cache never holds more than twice the limit.
-/// The page read last is kept apart: a scan in id order reads runs of ids on one page.
 #[derive(Default)]
 struct PageCache {
     young: FxHashMap<[u8; 9], sled::IVec>,
     old: FxHashMap<[u8; 9], sled::IVec>,
-    last: Option<([u8; 9], sled::IVec)>,
 }
 
 impl PageCache {
@@ -328,21 +309,17 @@ impl PageCache {
     const LIMIT: usize = 8192;
 
     fn get(&mut self, key: &[u8; 9]) -> Option<sled::IVec> {
-        if let Some((last, page)) = &self.last {
-            if last == key {
-                return Some(page.clone());
-            }
+        self.get_ref(key).cloned()
+    }
+
+    /// The cached page, borrowed: reading it this way leaves its reference count (a cache
+    /// line of its own, usually cold) untouched.
+    fn get_ref(&mut self, key: &[u8; 9]) -> Option<&sled::IVec> {
+        if !self.young.contains_key(key) {
+            let page = self.old.remove(key)?;
+            self.put(*key, page);
         }
-        let page = match self.young.get(key) {
-            Some(page) => page.clone(),
-            None => {
-                let page = self.old.remove(key)?;
-                self.put(*key, page.clone());
-                page
-            }
-        };
-        self.last = Some((*key, page.clone()));
-        Some(page)
+        self.young.get(key)
     }
 
     fn put(&mut self, key: [u8; 9], page: sled::IVec) {
@@ -355,7 +332,6 @@ impl PageCache {
     fn clear(&mut self) {
         self.young.clear();
         self.old.clear();
-        self.last = None;
     }
 }
 
@@ -578,6 +554,28 @@ impl Store {
         Ok((!range.is_empty()).then(|| page.subslice(range.start, range.len())))
     }
 
+    /// Runs `read` on slot `id` of the page under `key` (an empty slice when the slot or
+    /// the page is empty) while the page cache holds the page, so nothing is shared or
+    /// counted. `read` must not call back into the store.
+    fn read_slot<R>(
+        &self,
+        key: &[u8; 9],
+        id: u64,
+        what: &str,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, StoreError> {
+        let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pages.get_ref(key).is_none() {
+            match self.db.get(key)? {
+                Some(page) => pages.put(*key, page),
+                None => return Ok(read(&[])),
+            }
+        }
+        let page: &[u8] = pages.get_ref(key).map_or(&[], |page| page);
+        let range = page::slot_range(page, slot_number(id)).ok_or_else(|| corrupt(what, key))?;
+        Ok(read(&page[range]))
+    }
+
     /// The page under `key`, through the page cache.
     fn page(&self, key: &[u8; 9]) -> Result<Option<sled::IVec>, StoreError> {
         let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -752,16 +750,19 @@ impl Store {
             return Box::new(std::iter::empty());
         }
         let key = keys::adjacency_page(page_number(node));
-        let slot = match self.slot(&key, node, "an adjacency page") {
-            Ok(slot) => slot.unwrap_or_default(),
-            Err(err) => return Box::new(std::iter::once(Err(err))),
-        };
-        match page::locate_list(&slot, direction == Direction::In) {
-            None => Box::new(std::iter::once(Err(corrupt("an adjacency slot", &key)))),
-            Some(ListAt::Inline { offset, count }) => {
-                Box::new(InlineEntries { slot, offset, remaining: count, types: types.clone(), key })
+        let mut inline = Vec::new();
+        let located = self.read_slot(&key, node, "an adjacency page", |slot| {
+            let at = page::locate_list(slot, direction == Direction::In)?;
+            if let ListAt::Inline { offset, count } = at {
+                read_inline(slot, offset, count, types, &mut inline)?;
             }
-            Some(ListAt::Spilled) => {
+            Some(at)
+        });
+        match located {
+            Err(err) => Box::new(std::iter::once(Err(err))),
+            Ok(None) => Box::new(std::iter::once(Err(corrupt("an adjacency slot", &key)))),
+            Ok(Some(ListAt::Inline { .. })) => Box::new(inline.into_iter().map(Ok)),
+            Ok(Some(ListAt::Spilled)) => {
                 let single = match &**types {
                     EdgeTypes::Only(syms) if syms.len() == 1 => Some(syms[0]),
                     _ => None,
@@ -790,32 +791,29 @@ impl Store {
         }
     }
 
-    /// Calls `visit` with each entry `adjacent_entries` would yield, without boxing an
-    /// iterator or sharing the type filter: for loops over many nodes.
-    pub fn for_each_adjacent(
+    /// Appends to `out` each entry `adjacent_entries` would yield, without boxing an
+    /// iterator: for loops over many nodes, which reuse `out`.
+    pub fn adjacent_into(
         &self,
         node: NodeId,
         direction: Direction,
         types: &Arc<EdgeTypes>,
-        mut visit: impl FnMut(AdjacentEntry),
+        out: &mut Vec<AdjacentEntry>,
     ) -> Result<(), StoreError> {
         let key = keys::adjacency_page(page_number(node));
-        let Some(slot) = self.slot(&key, node, "an adjacency page")? else { return Ok(()) };
-        match page::locate_list(&slot, direction == Direction::In) {
-            None => Err(corrupt("an adjacency slot", &key)),
-            Some(ListAt::Inline { offset, count }) => {
-                let mut rest = slot.get(offset..).unwrap_or_default();
-                for _ in 0..count {
-                    let entry = page::read_entry(&mut rest).ok_or_else(|| corrupt("an adjacency slot", &key))?;
-                    if types.admits(entry.sym) {
-                        visit(AdjacentEntry { edge: entry.edge, other: entry.other, sym: entry.sym });
-                    }
-                }
-                Ok(())
+        let located = self.read_slot(&key, node, "an adjacency page", |slot| {
+            let at = page::locate_list(slot, direction == Direction::In)?;
+            if let ListAt::Inline { offset, count } = at {
+                read_inline(slot, offset, count, types, out)?;
             }
+            Some(at)
+        })?;
+        match located {
+            None => Err(corrupt("an adjacency slot", &key)),
+            Some(ListAt::Inline { .. }) => Ok(()),
             Some(ListAt::Spilled) => {
                 for entry in self.adjacent_entries(node, direction, types) {
-                    visit(entry?);
+                    out.push(entry?);
                 }
                 Ok(())
             }

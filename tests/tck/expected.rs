@@ -560,7 +560,7 @@ mod tests {
     fn rel(id: u64, src: u64, dst: u64, rel_type: &str) -> RelValue {
         let record =
             diplograph::model::EdgeRecord { edge_type: rel_type.to_string(), src, dst, props: BTreeMap::new() };
-        RelValue { id, record: std::sync::Arc::new(record), start_key: None, end_key: None }
+        RelValue { id, record: std::sync::Arc::new(record), ends: None }
     }
 
     fn check(expected: &str, got: &QValue) -> bool {
