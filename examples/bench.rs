@@ -7,6 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+/// The allocator of the `diplograph` binary, so in-process figures match the CLI's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use diplograph::model::Value;
 use diplograph::query::{self, Params, QueryOptions};
 use diplograph::store::{OpenMode, Store};

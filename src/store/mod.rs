@@ -252,7 +252,13 @@ impl LabelBits {
 
 /// Appends the `count` inline entries at `offset` of an adjacency slot that `types` admits;
 /// `None` if the slot is malformed.
-fn read_inline(slot: &[u8], offset: usize, count: usize, types: &EdgeTypes, out: &mut Vec<AdjacentEntry>) -> Option<()> {
+fn read_inline(
+    slot: &[u8],
+    offset: usize,
+    count: usize,
+    types: &EdgeTypes,
+    out: &mut Vec<AdjacentEntry>,
+) -> Option<()> {
     let mut rest = slot.get(offset..)?;
     for _ in 0..count {
         let entry = page::read_entry(&mut rest)?;
@@ -557,13 +563,7 @@ impl Store {
     /// Runs `read` on slot `id` of the page under `key` (an empty slice when the slot or
     /// the page is empty) while the page cache holds the page, so nothing is shared or
     /// counted. `read` must not call back into the store.
-    fn read_slot<R>(
-        &self,
-        key: &[u8; 9],
-        id: u64,
-        what: &str,
-        read: impl FnOnce(&[u8]) -> R,
-    ) -> Result<R, StoreError> {
+    fn read_slot<R>(&self, key: &[u8; 9], id: u64, what: &str, read: impl FnOnce(&[u8]) -> R) -> Result<R, StoreError> {
         let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if pages.get_ref(key).is_none() {
             match self.db.get(key)? {
