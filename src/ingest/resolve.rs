@@ -2,7 +2,7 @@
 //! existing ones by normalised name or alias, or new ones — and computes event identity.
 //! Reads the store (through the open transaction) but never writes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::validate::{ArticleRecord, FieldError};
 use crate::model::{normalize_name, slug, NodeId, Value};
@@ -71,9 +71,14 @@ pub fn resolve_article(
     ontology: &Ontology,
     txn: &WriteTxn<'_>,
 ) -> Result<ResolvedArticle, ResolveError> {
-    let mut resolver =
-        Resolver { txn, entities: Vec::new(), local_names: HashMap::new(), errors: Vec::new(), warnings: Vec::new() };
-    let mut by_ref = HashMap::new();
+    let mut resolver = Resolver {
+        txn,
+        entities: Vec::new(),
+        local_names: FxHashMap::default(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut by_ref = FxHashMap::default();
     let mut declared = Vec::new();
     for (i, decl) in record.entities.iter().enumerate() {
         let path = || format!("entities[{i}]");
@@ -167,7 +172,7 @@ struct Resolver<'a, 't> {
     entities: Vec<ResolvedEntity>,
     /// (kind, normalised name) → indexes in `entities`, for names seen in this record
     /// (several when two declared entities share an alias).
-    local_names: HashMap<(String, String), Vec<usize>>,
+    local_names: FxHashMap<(String, String), Vec<usize>>,
     errors: Vec<FieldError>,
     warnings: Vec<FieldError>,
 }

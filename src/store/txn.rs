@@ -3,7 +3,9 @@
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::key_index::{self, Posting, RunInfo};
@@ -21,13 +23,13 @@ pub struct WriteTxn<'s> {
     runs: Vec<RunInfo>,
     /// Pages and chunks changed since the last commit, decoded. An empty chunk or id list
     /// is deleted on commit.
-    node_pages: HashMap<u64, Vec<Vec<u8>>>,
-    edge_pages: HashMap<u64, Vec<Vec<u8>>>,
-    adjacency_pages: HashMap<u64, Vec<NodeAdjacency>>,
-    label_chunks: HashMap<String, HashMap<u64, Vec<NodeId>>>,
+    node_pages: FxHashMap<u64, Vec<Vec<u8>>>,
+    edge_pages: FxHashMap<u64, Vec<Vec<u8>>>,
+    adjacency_pages: FxHashMap<u64, Vec<NodeAdjacency>>,
+    label_chunks: FxHashMap<String, FxHashMap<u64, Vec<NodeId>>>,
     chunks: Chunks,
     /// The last chunk key of each spilled (node, direction, type), once known.
-    tails: HashMap<(NodeId, u8, u32), EdgeId>,
+    tails: FxHashMap<(NodeId, u8, u32), EdgeId>,
     /// Name index writes: `Some(kind)` inserts, `None` removes.
     names: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// `id` index postings since the last commit, in order.
@@ -41,7 +43,7 @@ pub struct WriteTxn<'s> {
 #[derive(Default)]
 struct KeyIndex {
     runs: Vec<Vec<Posting>>,
-    pending: HashMap<u64, Vec<Posting>>,
+    pending: FxHashMap<u64, Vec<Posting>>,
 }
 
 /// An adjacency chunk's key fields: node, direction byte, type symbol, first edge.
@@ -56,8 +58,8 @@ const CACHE_LIMIT: usize = 20_000;
 /// over); every mutation below keeps them true.
 #[derive(Default)]
 struct LookupCache {
-    nodes: HashMap<NodeId, Option<NodeRecord>>,
-    names: HashMap<String, Vec<(NodeId, String)>>,
+    nodes: FxHashMap<NodeId, Option<NodeRecord>>,
+    names: FxHashMap<String, Vec<(NodeId, String)>>,
 }
 
 impl LookupCache {
@@ -103,12 +105,12 @@ impl<'s> WriteTxn<'s> {
             symbols: (*store.symbols()).clone(),
             symbols_changed: false,
             runs: store.key_runs()?,
-            node_pages: HashMap::new(),
-            edge_pages: HashMap::new(),
-            adjacency_pages: HashMap::new(),
-            label_chunks: HashMap::new(),
+            node_pages: FxHashMap::default(),
+            edge_pages: FxHashMap::default(),
+            adjacency_pages: FxHashMap::default(),
+            label_chunks: FxHashMap::default(),
             chunks: BTreeMap::new(),
-            tails: HashMap::new(),
+            tails: FxHashMap::default(),
             names: BTreeMap::new(),
             postings: Vec::new(),
             key_index: RefCell::new(None),
@@ -122,7 +124,7 @@ impl<'s> WriteTxn<'s> {
         self.node_pages.len()
             + self.edge_pages.len()
             + self.adjacency_pages.len()
-            + self.label_chunks.values().map(HashMap::len).sum::<usize>()
+            + self.label_chunks.values().map(FxHashMap::len).sum::<usize>()
             + self.chunks.len()
             + self.names.len()
             + self.postings.len() / key_index::BLOCK_POSTINGS
@@ -440,7 +442,7 @@ impl<'s> WriteTxn<'s> {
     fn label_chunk_mut(&mut self, label: &str, id: NodeId) -> Result<&mut Vec<NodeId>, StoreError> {
         let chunk = id / page::LABEL_SPAN;
         if !self.label_chunks.contains_key(label) {
-            self.label_chunks.insert(label.to_string(), HashMap::new());
+            self.label_chunks.insert(label.to_string(), FxHashMap::default());
         }
         let Some(chunks) = self.label_chunks.get_mut(label) else { unreachable!("inserted above") };
         match chunks.entry(chunk) {
