@@ -457,19 +457,18 @@ fn neighbour_counts(ctx: &Ctx<'_>, label: &str, walk: &Walk) -> Result<Vec<Row>>
         PatternDirection::Incoming => &[Direction::In],
         PatternDirection::Either => &[Direction::Out, Direction::In],
     };
-    let mut entries = Vec::new();
-    for id in store.nodes_with_label(label) {
-        let id = id.map_err(store_err)?;
-        ctx.tick()?;
+    let ids = store.nodes_with_label(label).collect::<std::result::Result<Vec<NodeId>, _>>().map_err(store_err)?;
+    for some in ids.chunks(1024) {
+        ctx.check_deadline()?;
         for &direction in directions {
-            entries.clear();
-            store.adjacent_into(id, direction, &types, &mut entries).map_err(store_err)?;
-            for adjacent in &entries {
-                // Going both ways, a self-loop shows up once out and once in: count it once.
-                if !(direction == Direction::In && directions.len() == 2 && adjacent.other == id) {
-                    *counts.entry(adjacent.other).or_default() += 1;
-                }
-            }
+            store
+                .for_each_adjacent_of(some, direction, &types, |id, adjacent| {
+                    // Going both ways, a self-loop shows up once out and once in: count it once.
+                    if !(direction == Direction::In && directions.len() == 2 && adjacent.other == id) {
+                        *counts.entry(adjacent.other).or_default() += 1;
+                    }
+                })
+                .map_err(store_err)?;
         }
     }
     let mut counted: Vec<(NodeId, i64)> = counts.into_iter().collect();

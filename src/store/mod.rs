@@ -564,16 +564,26 @@ impl Store {
     /// the page is empty) while the page cache holds the page, so nothing is shared or
     /// counted. `read` must not call back into the store.
     fn read_slot<R>(&self, key: &[u8; 9], id: u64, what: &str, read: impl FnOnce(&[u8]) -> R) -> Result<R, StoreError> {
+        self.with_page(key, |page| match page {
+            None => Ok(read(&[])),
+            Some(page) => {
+                let range = page::slot_range(page, slot_number(id)).ok_or_else(|| corrupt(what, key))?;
+                Ok(read(&page[range]))
+            }
+        })?
+    }
+
+    /// Runs `read` on the page under `key` (`None` when there is none), borrowed from the
+    /// page cache while it holds the cache's lock. `read` must not call back into the store.
+    fn with_page<R>(&self, key: &[u8; 9], read: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, StoreError> {
         let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if pages.get_ref(key).is_none() {
             match self.db.get(key)? {
                 Some(page) => pages.put(*key, page),
-                None => return Ok(read(&[])),
+                None => return Ok(read(None)),
             }
         }
-        let page: &[u8] = pages.get_ref(key).map_or(&[], |page| page);
-        let range = page::slot_range(page, slot_number(id)).ok_or_else(|| corrupt(what, key))?;
-        Ok(read(&page[range]))
+        Ok(read(pages.get_ref(key).map(|page| &page[..])))
     }
 
     /// The page under `key`, through the page cache.
@@ -791,33 +801,49 @@ impl Store {
         }
     }
 
-    /// Appends to `out` each entry `adjacent_entries` would yield, without boxing an
-    /// iterator: for loops over many nodes, which reuse `out`.
-    pub fn adjacent_into(
+    /// Calls `visit(node, entry)` for each entry `adjacent_entries` would yield for each of
+    /// `nodes` (in order): the nodes that share an adjacency page are read with one lookup
+    /// of the page, so a scan in id order reads each page once. `visit` must not call back
+    /// into the store.
+    pub fn for_each_adjacent_of(
         &self,
-        node: NodeId,
+        nodes: &[NodeId],
         direction: Direction,
         types: &Arc<EdgeTypes>,
-        out: &mut Vec<AdjacentEntry>,
+        mut visit: impl FnMut(NodeId, &AdjacentEntry),
     ) -> Result<(), StoreError> {
-        let key = keys::adjacency_page(page_number(node));
-        let located = self.read_slot(&key, node, "an adjacency page", |slot| {
-            let at = page::locate_list(slot, direction == Direction::In)?;
-            if let ListAt::Inline { offset, count } = at {
-                read_inline(slot, offset, count, types, out)?;
-            }
-            Some(at)
-        })?;
-        match located {
-            None => Err(corrupt("an adjacency slot", &key)),
-            Some(ListAt::Inline { .. }) => Ok(()),
-            Some(ListAt::Spilled) => {
-                for entry in self.adjacent_entries(node, direction, types) {
-                    out.push(entry?);
+        let mut entries = Vec::new();
+        let mut spilled = Vec::new();
+        for run in nodes.chunk_by(|a, b| page_number(*a) == page_number(*b)) {
+            let key = keys::adjacency_page(page_number(run[0]));
+            self.with_page(&key, |page| -> Result<(), StoreError> {
+                let Some(page) = page else { return Ok(()) };
+                for &node in run {
+                    let range =
+                        page::slot_range(page, slot_number(node)).ok_or_else(|| corrupt("an adjacency page", &key))?;
+                    let slot = &page[range];
+                    match page::locate_list(slot, direction == Direction::In) {
+                        None => return Err(corrupt("an adjacency slot", &key)),
+                        Some(ListAt::Spilled) => spilled.push(node),
+                        Some(ListAt::Inline { offset, count }) => {
+                            entries.clear();
+                            read_inline(slot, offset, count, types, &mut entries)
+                                .ok_or_else(|| corrupt("an adjacency slot", &key))?;
+                            for entry in &entries {
+                                visit(node, entry);
+                            }
+                        }
+                    }
                 }
                 Ok(())
+            })??;
+            for node in spilled.drain(..) {
+                for entry in self.adjacent_entries(node, direction, types) {
+                    visit(node, &entry?);
+                }
             }
         }
+        Ok(())
     }
 
     /// `node`'s whole adjacency slot (both directions) as its page holds it.
