@@ -2,9 +2,9 @@
 //! only ORDER BY, DISTINCT and aggregation hold them; the deadline is checked as work is done.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -533,6 +533,9 @@ struct IntoMemo {
     last: Option<(NodeId, u32)>,
     /// The memoised target and its relationships.
     edges: Option<(NodeId, EdgesByNode)>,
+    /// Where in `edges` the last search ended: rows usually ask in ascending node order,
+    /// so the next search gallops forward from there.
+    cursor: usize,
 }
 
 impl IntoMemo {
@@ -569,10 +572,27 @@ impl IntoMemo {
     }
 }
 
-/// The relationships in a memoised adjacency whose other end is `node`.
-fn edges_to(edges: &[(NodeId, EdgeId)], node: NodeId) -> &[(NodeId, EdgeId)] {
-    let start = edges.partition_point(|(other, _)| *other < node);
+/// The relationships in a memoised adjacency whose other end is `node`, searched from
+/// `cursor` onwards (by doubling steps, then bisection) when `node` lies ahead of it;
+/// `cursor` is left where the run of `node` starts.
+fn edges_to<'e>(edges: &'e [(NodeId, EdgeId)], node: NodeId, cursor: &mut usize) -> &'e [(NodeId, EdgeId)] {
+    let from = (*cursor).min(edges.len());
+    let start = if from > 0 && edges[from - 1].0 >= node {
+        edges.partition_point(|(other, _)| *other < node)
+    } else {
+        let mut step = 1;
+        let mut high = from;
+        while high < edges.len() && edges[high].0 < node {
+            high = from + step;
+            step *= 2;
+        }
+        let high = high.min(edges.len());
+        let low = from + (high - from) / 2;
+        let low = if low < high && edges[low].0 < node { low } else { from };
+        low + edges[low..high].partition_point(|(other, _)| *other < node)
+    };
     let end = start + edges[start..].partition_point(|(other, _)| *other == node);
+    *cursor = start;
     &edges[start..end]
 }
 
@@ -605,11 +625,12 @@ fn expand<'a>(
         _ => None,
     });
     if let Some(target) = target.filter(|&t| t != from.id) {
-        let found = memo.borrow_mut().lookup(ctx, walk, target);
+        let mut memo = memo.borrow_mut();
+        let found = memo.lookup(ctx, walk, target);
         match found {
             Err(e) => return once(Err(e)),
             Ok(Some(map)) => {
-                let edges: Vec<EdgeId> = edges_to(&map, from.id)
+                let edges: Vec<EdgeId> = edges_to(&map, from.id, &mut memo.cursor)
                     .iter()
                     .map(|&(_, edge)| edge)
                     .filter(|e| !used.contains(e) && bound_rel.map_or(true, |b| b == *e))
@@ -1145,7 +1166,7 @@ struct Accumulator<'p> {
     spec: &'p Aggregation,
     seen: Option<BTreeSet<GroupKey>>,
     /// DISTINCT over graph elements: (is a relationship, id).
-    seen_elements: HashSet<(bool, u64)>,
+    seen_elements: FxHashSet<(bool, u64)>,
     count: i64,
     values: Vec<QValue>,
     int_sum: i64,
@@ -1160,7 +1181,7 @@ impl<'p> Accumulator<'p> {
         Accumulator {
             spec,
             seen: spec.distinct.then(BTreeSet::new),
-            seen_elements: HashSet::new(),
+            seen_elements: FxHashSet::default(),
             count: 0,
             values: Vec::new(),
             int_sum: 0,
@@ -1368,4 +1389,27 @@ fn aggregate<'a>(
             key
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The galloping search finds what a plain bisection finds, wherever the cursor is.
+        #[test]
+        fn edges_to_matches_bisection(
+            mut others in proptest::collection::vec(0u64..40, 0..60),
+            asks in proptest::collection::vec(0u64..45, 1..30),
+        ) {
+            others.sort_unstable();
+            let edges: Vec<(NodeId, EdgeId)> = others.iter().enumerate().map(|(i, &o)| (o, i as u64)).collect();
+            let mut cursor = 0;
+            for node in asks {
+                let expected: Vec<_> = edges.iter().copied().filter(|(o, _)| *o == node).collect();
+                prop_assert_eq!(edges_to(&edges, node, &mut cursor).to_vec(), expected);
+            }
+        }
+    }
 }
