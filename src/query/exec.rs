@@ -617,7 +617,6 @@ fn expand<'a>(
         Some(Some(QValue::Relationship(r))) => Some(r.id),
         Some(_) => return empty(),
     };
-    let used = used_relationships(&row, &walk.unique_with);
     // Into a bound node: answered from the target's memoised adjacency when rows repeat it
     // (not for self-loops, whose two directions a lookup would not tell apart).
     let target = walk.into.and_then(|slot| match row.get(slot) {
@@ -630,7 +629,12 @@ fn expand<'a>(
         match found {
             Err(e) => return once(Err(e)),
             Ok(Some(map)) => {
-                let edges: Vec<EdgeId> = edges_to(&map, from.id, &mut memo.cursor)
+                let candidates = edges_to(&map, from.id, &mut memo.cursor);
+                if candidates.is_empty() {
+                    return empty();
+                }
+                let used = used_relationships(&row, &walk.unique_with);
+                let edges: Vec<EdgeId> = candidates
                     .iter()
                     .map(|&(_, edge)| edge)
                     .filter(|e| !used.contains(e) && bound_rel.map_or(true, |b| b == *e))
@@ -650,6 +654,7 @@ fn expand<'a>(
         Ok(types) => types,
         Err(e) => return once(Err(e)),
     };
+    let used = used_relationships(&row, &walk.unique_with);
     let ctx = ctx.clone();
     Box::new(adjacency(store, from.id, walk.direction, &types).filter_map(move |item| {
         let step = || -> Result<Option<Row>> {
