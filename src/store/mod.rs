@@ -802,9 +802,10 @@ impl Store {
     }
 
     /// Calls `visit(node, entry)` for each entry `adjacent_entries` would yield for each of
-    /// `nodes` (in order): the nodes that share an adjacency page are read with one lookup
-    /// of the page, so a scan in id order reads each page once. `visit` must not call back
-    /// into the store.
+    /// `nodes`: the nodes that share an adjacency page are read with one lookup of the page,
+    /// so a scan in id order reads each page once. Nodes come in order, except that those
+    /// whose list spilled into chunks come after the rest of their page. `visit` must not
+    /// call back into the store.
     pub fn for_each_adjacent_of(
         &self,
         nodes: &[NodeId],
