@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 /// The allocator of the `diplograph` binary, so in-process figures match the CLI's.
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
