@@ -240,10 +240,53 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
             let rows = build(input, &ctx, argument);
             deferred(move || aggregate(&ctx, &input.layout, rows, keys, aggregates))
         }
-        OpKind::NeighbourCounts { label, walk, .. } => match neighbour_counts(&ctx, label, walk) {
-            Ok(rows) => Box::new(rows.into_iter().map(Ok)),
-            Err(err) => once(Err(err)),
-        },
+        OpKind::PreferCounts { counted, expanded } => {
+            // Decided on the first pull, by a probe of the label's first nodes.
+            let mut choose = Some(move || -> RowStream<'a> {
+                let counts_pay = match &counted.kind {
+                    OpKind::Aggregate { input, .. } => match &input.kind {
+                        OpKind::NeighbourCounts { label, walk, .. } => neighbours_are_shared(&ctx, label, walk),
+                        _ => Ok(false),
+                    },
+                    _ => Ok(false),
+                };
+                match counts_pay {
+                    Ok(true) => build(counted, &ctx, argument),
+                    Ok(false) => build(expanded, &ctx, argument),
+                    Err(err) => once(Err(err)),
+                }
+            });
+            let mut chosen: Option<RowStream<'a>> = None;
+            Box::new(std::iter::from_fn(move || {
+                if chosen.is_none() {
+                    chosen = Some(choose.take()?());
+                }
+                chosen.as_mut()?.next()
+            }))
+        }
+        OpKind::NeighbourCounts { label, walk, .. } => {
+            // Counted on the first pull; then one row per node reached, made as it is pulled
+            // (the aggregation above holds only its groups).
+            let mut count = Some({
+                let ctx = ctx.clone();
+                move || count_neighbours(&ctx, label, walk)
+            });
+            let mut counted: Option<std::vec::IntoIter<(NodeId, i64)>> = None;
+            Box::new(std::iter::from_fn(move || loop {
+                if counted.is_none() {
+                    match count.take()?() {
+                        Ok(found) => counted = Some(found.into_iter()),
+                        Err(err) => return Some(Err(err)),
+                    }
+                }
+                let (node, n) = counted.as_mut()?.next()?;
+                match ctx.node_has_labels(node, &walk.to_labels) {
+                    Ok(true) => return Some(Ok(vec![QValue::Node(NodeValue::unread(node)), QValue::Int(n)])),
+                    Ok(false) => {}
+                    Err(err) => return Some(Err(err)),
+                }
+            }))
+        }
         OpKind::CountsFromStatistics { label, property, aggregates, fallback } => {
             let stats = ctx.store().and_then(|store| Ok(store.stats()?));
             let groups = match (&stats, property) {
@@ -445,18 +488,51 @@ fn adjacency<'a>(
     }
 }
 
-/// For each node one `walk` step away from a node with `label`: the node (if it carries the
-/// walk's far labels) and how many steps reach it, by node id. Reads the label's id list
-/// and each node's adjacency, and builds no row per step.
-fn neighbour_counts(ctx: &Ctx<'_>, label: &str, walk: &Walk) -> Result<Vec<Row>> {
+/// Nodes with the label a probe reads (`neighbours_are_shared`).
+const PROBE_NODES: usize = 512;
+
+/// Whether the `walk` steps from the first `PROBE_NODES` nodes with `label` reach at most half
+/// as many distinct nodes as there are steps: then counting per far node holds far fewer
+/// entries than there are rows. (Gifts and their givers: a few hundred givers for a thousand
+/// gifts. Articles and the events they report: nearly one event per report.)
+fn neighbours_are_shared(ctx: &Ctx<'_>, label: &str, walk: &Walk) -> Result<bool> {
     let store = ctx.store()?;
     let types = ctx.edge_types(&walk.types)?;
-    let mut counts: FxHashMap<NodeId, i64> = FxHashMap::default();
-    let directions: &[Direction] = match walk.direction {
+    let first = store
+        .nodes_with_label(label)
+        .take(PROBE_NODES)
+        .collect::<std::result::Result<Vec<NodeId>, _>>()
+        .map_err(store_err)?;
+    let mut steps = 0usize;
+    let mut reached: FxHashSet<NodeId> = FxHashSet::default();
+    for direction in walk_directions(walk.direction) {
+        store
+            .for_each_adjacent_of(&first, *direction, &types, |_, adjacent| {
+                steps += 1;
+                reached.insert(adjacent.other);
+            })
+            .map_err(store_err)?;
+    }
+    Ok(reached.len() * 2 <= steps)
+}
+
+/// The stored directions a pattern direction reads.
+fn walk_directions(direction: PatternDirection) -> &'static [Direction] {
+    match direction {
         PatternDirection::Outgoing => &[Direction::Out],
         PatternDirection::Incoming => &[Direction::In],
         PatternDirection::Either => &[Direction::Out, Direction::In],
-    };
+    }
+}
+
+/// For each node one `walk` step away from a node with `label`, how many steps reach it, by
+/// node id (the walk's far labels are checked by the caller). Reads the label's id list and
+/// each node's adjacency, and builds no row per step.
+fn count_neighbours(ctx: &Ctx<'_>, label: &str, walk: &Walk) -> Result<Vec<(NodeId, i64)>> {
+    let store = ctx.store()?;
+    let types = ctx.edge_types(&walk.types)?;
+    let mut counts: FxHashMap<NodeId, i64> = FxHashMap::default();
+    let directions = walk_directions(walk.direction);
     let ids = store.nodes_with_label(label).collect::<std::result::Result<Vec<NodeId>, _>>().map_err(store_err)?;
     for some in ids.chunks(1024) {
         ctx.check_deadline()?;
@@ -473,13 +549,7 @@ fn neighbour_counts(ctx: &Ctx<'_>, label: &str, walk: &Walk) -> Result<Vec<Row>>
     }
     let mut counted: Vec<(NodeId, i64)> = counts.into_iter().collect();
     counted.sort_unstable();
-    let mut rows = Vec::with_capacity(counted.len());
-    for (node, count) in counted {
-        if ctx.node_has_labels(node, &walk.to_labels)? {
-            rows.push(vec![QValue::Node(NodeValue::unread(node)), QValue::Int(count)]);
-        }
-    }
-    Ok(rows)
+    Ok(counted)
 }
 
 /// Relationship ids held in the given columns (single relationships or lists of them).

@@ -213,6 +213,14 @@ pub enum OpKind {
         var: String,
         count: String,
     },
+    /// The same aggregation two ways: `counted` over a `NeighbourCounts`, `expanded` over
+    /// the rows. A probe of the first nodes with the label chooses when the query runs:
+    /// counting pays when their steps share far nodes; when nearly every step reaches a
+    /// node of its own, the rows are cheaper.
+    PreferCounts {
+        counted: Box<Op>,
+        expanded: Box<Op>,
+    },
     /// `count(*)` of the nodes with `label`, grouped by a counted property or not at all,
     /// answered from the maintained statistics; `fallback` (the plain aggregation) runs
     /// if the statistics cannot answer when the query executes.
@@ -894,30 +902,39 @@ impl Planner<'_> {
                 keys.push((self.hidden("key_"), e.clone()));
             }
         }
-        let mut aggregates =
+        let aggregates =
             aggs.iter().map(|(e, name)| Ok((name.clone(), self.aggregation(e)?))).collect::<Result<Vec<_>>>()?;
-        let input = match self.neighbour_counts(&input, &keys, &aggregates) {
-            Some(counted) => {
-                let count_var = counted.layout[1].clone();
-                for (_, aggregate) in &mut aggregates {
-                    *aggregate = Aggregation {
-                        func: AggFunc::Sum,
-                        distinct: false,
-                        arg: Some(var_expr(&count_var)),
-                        extra: None,
-                        text: format!("sum({})", count_var.trim_start_matches(HIDDEN)),
-                    };
-                }
-                counted
-            }
-            None => input,
-        };
         let mut layout: Vec<String> = keys.iter().map(|(n, _)| n.clone()).collect();
         layout.extend(aggregates.iter().map(|(n, _)| n.clone()));
         let key_exprs: Vec<(Expr, String)> = keys.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
         let from_statistics = self.counts_from_statistics(&input, &keys, &aggregates);
-        let mut grouped = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggregates }, layout);
-        if let Some((label, property, count)) = from_statistics {
+        let counted = self.neighbour_counts(&input, &keys, &aggregates);
+        let mut grouped = Op::new(
+            OpKind::Aggregate { input: Box::new(input), keys: keys.clone(), aggregates: aggregates.clone() },
+            layout.clone(),
+        );
+        if let Some(counted) = counted {
+            // Each count becomes the sum of the rows each reached node stands for.
+            let count_var = counted.layout[1].clone();
+            let sums = aggregates
+                .iter()
+                .map(|(name, _)| {
+                    let text = format!("sum({})", count_var.trim_start_matches(HIDDEN));
+                    let sum = Aggregation {
+                        func: AggFunc::Sum,
+                        distinct: false,
+                        arg: Some(var_expr(&count_var)),
+                        extra: None,
+                        text,
+                    };
+                    (name.clone(), sum)
+                })
+                .collect();
+            let by_counts =
+                Op::new(OpKind::Aggregate { input: Box::new(counted), keys, aggregates: sums }, layout.clone());
+            grouped =
+                Op::new(OpKind::PreferCounts { counted: Box::new(by_counts), expanded: Box::new(grouped) }, layout);
+        } else if let Some((label, property, count)) = from_statistics {
             let layout = grouped.layout.clone();
             let kind = OpKind::CountsFromStatistics { label, property, aggregates: count, fallback: Box::new(grouped) };
             grouped = Op::new(kind, layout);
@@ -1317,6 +1334,8 @@ impl Op {
                 }
             }
             OpKind::CountsFromStatistics { .. } | OpKind::NeighbourCounts { .. } => {}
+            // The expanded alternative is the naive plan's shape; the counted one is shown.
+            OpKind::PreferCounts { counted, .. } => counted.explain_into(out, depth + 1),
             OpKind::NodeScan { input, .. }
             | OpKind::Expand { input, .. }
             | OpKind::VarExpand { input, .. }
@@ -1412,6 +1431,9 @@ impl Op {
             }
             OpKind::Union { .. } => "Union".to_string(),
             OpKind::NeighbourCounts { label, walk, .. } => format!("NeighbourCounts :{label} {}", walk.text),
+            OpKind::PreferCounts { .. } => {
+                "PreferCounts (else the rows, if the first nodes share few neighbours)".to_string()
+            }
             OpKind::CountsFromStatistics { label, property, .. } => match property {
                 Some(property) => format!("CountsFromStatistics :{label} by {property}"),
                 None => format!("CountsFromStatistics :{label}"),
