@@ -133,10 +133,11 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
             let rows = build(input, &ctx, argument);
             flat_map_rows(rows, move |row| node_scan(&ctx, &input.layout, source, labels, row))
         }
-        OpKind::Expand { input, walk, rel_bound } => {
+        OpKind::Expand { input, walk, rel_bound, distinct_on } => {
             let rows = build(input, &ctx, argument);
             let memo = Rc::new(RefCell::new(IntoMemo::default()));
-            flat_map_rows(rows, move |row| expand(&ctx, walk, *rel_bound, &memo, row))
+            let seen = distinct_on.as_deref().map(|slots| Rc::new(RefCell::new(SeenRows::new(slots))));
+            flat_map_rows(rows, move |row| expand(&ctx, walk, *rel_bound, &memo, seen.clone(), row))
         }
         OpKind::VarExpand { input, walk, min, max, reversed, props, with_path, bound_list } => {
             let rows = build(input, &ctx, argument);
@@ -666,11 +667,53 @@ fn edges_to<'e>(edges: &'e [(NodeId, EdgeId)], node: NodeId, cursor: &mut usize)
     &edges[start..end]
 }
 
+/// The rows an expansion with `distinct_on` has produced, by the ids of the nodes and
+/// relationships in those columns.
+struct SeenRows {
+    slots: Vec<usize>,
+    seen: FxHashSet<Box<[u64]>>,
+    key: Vec<u64>,
+}
+
+impl SeenRows {
+    fn new(slots: &[usize]) -> SeenRows {
+        SeenRows { slots: slots.to_vec(), seen: FxHashSet::default(), key: Vec::with_capacity(slots.len()) }
+    }
+
+    /// Whether a row whose column `slot` holds `value(slot)` is new, remembering it. A row
+    /// with a value other than a node or relationship in those columns always counts as
+    /// new (producing a duplicate is allowed, only wasteful).
+    fn first_time(&mut self, value: impl Fn(usize) -> Option<u64>) -> bool {
+        self.key.clear();
+        for &slot in &self.slots {
+            match value(slot) {
+                Some(id) => self.key.push(id),
+                None => return true,
+            }
+        }
+        if self.seen.contains(&self.key[..]) {
+            return false;
+        }
+        self.seen.insert(self.key.clone().into_boxed_slice());
+        true
+    }
+}
+
+/// A node or relationship value as one number (relationships odd), for `SeenRows`.
+fn element_key(value: &QValue) -> Option<u64> {
+    match value {
+        QValue::Node(n) => Some(n.id << 1),
+        QValue::Relationship(r) => Some(r.id << 1 | 1),
+        _ => None,
+    }
+}
+
 fn expand<'a>(
     ctx: &Rc<Ctx<'a>>,
     walk: &'a Walk,
     rel_bound: Option<usize>,
     memo: &RefCell<IntoMemo>,
+    seen: Option<Rc<RefCell<SeenRows>>>,
     row: Row,
 ) -> RowStream<'a> {
     let from = match start_node(&row, walk.from) {
@@ -734,6 +777,19 @@ fn expand<'a>(
                 return Ok(None);
             }
             let Some(other) = far_node(&ctx, walk, &row, adjacent.other)? else { return Ok(None) };
+            if let Some(seen) = &seen {
+                // The new columns: the relationship (unless bound), then the far node (unless bound).
+                let new_rel = bound_rel.is_none().then_some(adjacent.edge << 1 | 1);
+                let new_node = walk.into.is_none().then_some(other.id << 1);
+                let value = |slot: usize| match slot.checked_sub(row.len()) {
+                    None => row.get(slot).and_then(element_key),
+                    Some(0) => new_rel.or(new_node),
+                    Some(_) => new_node,
+                };
+                if !seen.borrow_mut().first_time(value) {
+                    return Ok(None);
+                }
+            }
             let mut out = widened(&row, 2);
             if bound_rel.is_none() {
                 out.push(QValue::Relationship(RelValue::unread(adjacent.edge)));

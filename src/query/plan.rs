@@ -113,11 +113,14 @@ pub enum OpKind {
         source: NodeSource,
         labels: Vec<String>,
     },
-    /// Follows one relationship from a bound node.
+    /// Follows one relationship from a bound node. With `distinct_on`, a row whose values in
+    /// those columns (nodes and relationships) an earlier row already had is not produced:
+    /// set when everything above reads only those columns and ignores duplicates.
     Expand {
         input: Box<Op>,
         walk: Walk,
         rel_bound: Option<usize>,
+        distinct_on: Option<Vec<usize>>,
     },
     /// Follows `min..max` relationships (no relationship twice), binding the list of them.
     VarExpand {
@@ -713,7 +716,7 @@ impl Planner<'_> {
                     new.push(to);
                 }
                 let layout = op.extended(&new);
-                Ok(Op::new(OpKind::Expand { input: Box::new(op), walk, rel_bound }, layout))
+                Ok(Op::new(OpKind::Expand { input: Box::new(op), walk, rel_bound, distinct_on: None }, layout))
             }
             Some(length) => {
                 // The walked sub-path is kept only for a named path to be built from.
@@ -907,6 +910,7 @@ impl Planner<'_> {
         let mut layout: Vec<String> = keys.iter().map(|(n, _)| n.clone()).collect();
         layout.extend(aggregates.iter().map(|(n, _)| n.clone()));
         let key_exprs: Vec<(Expr, String)> = keys.iter().map(|(n, e)| (e.clone(), n.clone())).collect();
+        let input = self.drop_duplicates_early(input, &keys, &aggregates);
         let from_statistics = self.counts_from_statistics(&input, &keys, &aggregates);
         let counted = self.neighbour_counts(&input, &keys, &aggregates);
         let mut grouped = Op::new(
@@ -984,6 +988,62 @@ impl Planner<'_> {
         Some((label.clone(), property, aggregates.len()))
     }
 
+    /// An aggregation whose every aggregate ignores duplicate rows (`count(DISTINCT x)`,
+    /// `collect(DISTINCT x)`, `min`, `max`, …) reads, with its keys and the filters below
+    /// it, only some of the rows' variables: rows equal on those are interchangeable, so the
+    /// expansion under the filters need not produce them twice (`distinct_on`). Only that
+    /// last expansion: the rows of an earlier one lead on to different rows.
+    fn drop_duplicates_early(
+        &self,
+        mut input: Op,
+        keys: &[(String, Expr)],
+        aggregates: &[(String, Aggregation)],
+    ) -> Op {
+        let ignores_duplicates = |a: &Aggregation| match a.func {
+            AggFunc::Min | AggFunc::Max => true,
+            AggFunc::CountStar => false,
+            _ => a.distinct,
+        };
+        if !self.use_indexes || aggregates.is_empty() || !aggregates.iter().all(|(_, a)| ignores_duplicates(a)) {
+            return input;
+        }
+        let scope: BTreeSet<String> = input.layout.iter().cloned().collect();
+        let mut read: BTreeSet<String> = BTreeSet::new();
+        let mut random = false;
+        let mut note = |e: &Expr| {
+            read.extend(free_variables(e, &scope));
+            e.walk(&mut |x| {
+                if let ExprKind::Function { name, .. } = &x.kind {
+                    random |= functions::canonical_name(name) == Some("rand");
+                }
+            });
+        };
+        keys.iter().for_each(|(_, e)| note(e));
+        aggregates.iter().flat_map(|(_, a)| a.arg.iter().chain(a.extra.iter())).for_each(&mut note);
+        // Walk down through the filters to the expansion, noting what they read.
+        let mut op = &mut input;
+        loop {
+            match &mut op.kind {
+                OpKind::Filter { input, predicate } => {
+                    note(predicate);
+                    op = input;
+                }
+                OpKind::Expand { distinct_on, .. } => {
+                    if random {
+                        return input;
+                    }
+                    let slots: Option<Vec<usize>> =
+                        read.iter().map(|v| op.layout.iter().rposition(|n| n == v)).collect();
+                    if let Some(slots) = slots {
+                        *distinct_on = Some(slots);
+                    }
+                    return input;
+                }
+                _ => return input,
+            }
+        }
+    }
+
     /// Whether an aggregation counts the rows of `MATCH (a:L)-[:T]-(b)` grouped by
     /// expressions of `b` alone (not `a`, not the relationship, nothing random): then the
     /// rows need not be built. The answer is a `NeighbourCounts` binding `b` and how many
@@ -994,7 +1054,7 @@ impl Planner<'_> {
         keys: &[(String, Expr)],
         aggregates: &[(String, Aggregation)],
     ) -> Option<Op> {
-        let OpKind::Expand { input: scan, walk, rel_bound: None } = &input.kind else { return None };
+        let OpKind::Expand { input: scan, walk, rel_bound: None, distinct_on: None } = &input.kind else { return None };
         let OpKind::NodeScan { input: scan_input, var: from, source, labels } = &scan.kind else { return None };
         let label = match source {
             NodeSource::Label(label) | NodeSource::LabelRecords(label) => label,
@@ -1377,8 +1437,15 @@ impl Op {
                     NodeSource::Name { value, .. } => format!("NodeByName {node} name = {}{product}", shown(value)),
                 }
             }
-            OpKind::Expand { walk, .. } => {
-                format!("{} {}", if walk.into.is_some() { "ExpandInto" } else { "Expand" }, walk.text)
+            OpKind::Expand { walk, distinct_on, .. } => {
+                let kind = if walk.into.is_some() { "ExpandInto" } else { "Expand" };
+                match distinct_on {
+                    Some(slots) => {
+                        let names: Vec<String> = slots.iter().map(|&s| display_name(&self.layout[s])).collect();
+                        format!("{kind} {} distinct on {}", walk.text, names.join(", "))
+                    }
+                    None => format!("{kind} {}", walk.text),
+                }
             }
             OpKind::VarExpand { walk, bound_list, .. } => {
                 let kind = match (walk.into.is_some(), bound_list.is_some()) {
