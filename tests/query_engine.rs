@@ -388,6 +388,19 @@ fn explain(store: &Store, text: &str, use_indexes: bool) -> String {
         .explain()
 }
 
+/// The rows of `text` with indexes and with the naive plan, each sorted (for queries whose
+/// order is unspecified).
+fn rows_both_ways(store: &Store, text: &str) -> (Vec<String>, Vec<String>) {
+    let sorted = |use_indexes: bool| {
+        let options = QueryOptions { use_indexes, ..QueryOptions::default() };
+        let result = query::run(store, text, &Params::new(), &options).unwrap_or_else(|e| panic!("{}", e.render(text)));
+        let mut shown: Vec<String> = result.rows.iter().map(|r| format!("{r:?}")).collect();
+        shown.sort();
+        shown
+    };
+    (sorted(true), sorted(false))
+}
+
 #[test]
 fn plan_for_who_gave_what_is_stable() {
     let store = fixture();
@@ -463,15 +476,8 @@ fn counts_grouped_by_the_far_node_are_read_from_adjacency() {
         assert!(plan.contains("NeighbourCounts :") && !plan.contains("Expand"), "{text}\n{plan}");
         let naive = explain(&store, text, false);
         assert!(!naive.contains("NeighbourCounts"), "{naive}");
-        let options = QueryOptions { use_indexes: false, ..QueryOptions::default() };
-        let slow = query::run(&store, text, &Params::new(), &options).expect("runs").rows;
-        let fast = query::run(&store, text, &Params::new(), &QueryOptions::default()).expect("runs").rows;
-        let sorted = |rows: Vec<Vec<diplograph::query::value::QValue>>| {
-            let mut shown: Vec<String> = rows.iter().map(|r| format!("{r:?}")).collect();
-            shown.sort();
-            shown
-        };
-        assert_eq!(sorted(fast), sorted(slow), "{text}");
+        let (fast, slow) = rows_both_ways(&store, text);
+        assert_eq!(fast, slow, "{text}");
     }
     // Grouping by the scanned node or the relationship, DISTINCT, other aggregates, a WHERE
     // or randomness need the rows themselves.
@@ -499,21 +505,7 @@ fn distinct_aggregations_drop_duplicate_rows_at_the_last_expansion() {
     for text in pruned {
         let plan = explain(&store, text, true);
         assert!(plan.contains("distinct on"), "{text}\n{plan}");
-        let options = QueryOptions { use_indexes: false, ..QueryOptions::default() };
-        let mut slow: Vec<String> = query::run(&store, text, &Params::new(), &options)
-            .expect("runs")
-            .rows
-            .iter()
-            .map(|r| format!("{r:?}"))
-            .collect();
-        let mut fast: Vec<String> = query::run(&store, text, &Params::new(), &QueryOptions::default())
-            .expect("runs")
-            .rows
-            .iter()
-            .map(|r| format!("{r:?}"))
-            .collect();
-        slow.sort();
-        fast.sort();
+        let (fast, slow) = rows_both_ways(&store, text);
         assert_eq!(fast, slow, "{text}");
     }
     // Counting every row, or reading a variable of an earlier step, needs every row.
