@@ -267,6 +267,9 @@ mod tests {
                 let oldest = runs.is_empty();
                 runs.push(merge(&older, &newer, oldest));
             }
+            // A lone run is the oldest: it is compacted the same way (as `write_key_index` does).
+            let lone = runs.pop().unwrap();
+            runs.push(merge(&[], &lone, true));
             let merged: Vec<Vec<NodeId>> = (0..6).map(|h| lookup(&runs, h)).collect();
             prop_assert_eq!(&merged, &expected);
             prop_assert!(runs[0].iter().all(|p| !p.is_removal()));

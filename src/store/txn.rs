@@ -215,6 +215,11 @@ impl<'s> WriteTxn<'s> {
             let older_postings = index.runs.pop().unwrap_or_default();
             run = key_index::merge(&older_postings, &run, self.runs.is_empty());
         }
+        if self.runs.is_empty() {
+            // The oldest run holds no removals, merged or not (an article added and replaced
+            // within the first commit leaves an addition and its removal).
+            run = key_index::merge(&[], &run, true);
+        }
         if !run.is_empty() {
             let id = self.counters.next_run;
             self.counters.next_run += 1;
