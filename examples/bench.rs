@@ -26,6 +26,16 @@ const QUERIES: [(&str, &str); 7] = [
     ("g", "MATCH (e:Event) RETURN e.id LIMIT 10"),
 ];
 
+/// Prints a line; a closed stdout (`bench … | head`) ends the run quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 fn main() {
     if let Err(message) = run() {
         eprintln!("error: {message}");
@@ -41,14 +51,14 @@ fn run() -> Result<(), String> {
         flag("--repeats").map(|r| r.parse().map_err(|_| "--repeats takes a number")).transpose()?.unwrap_or(20);
     let opened = Instant::now();
     let store = Store::open(db.as_ref(), OpenMode::MustExist).map_err(|e| e.to_string())?;
-    println!("store open: {:.2} ms", ms(opened.elapsed()));
+    say!("store open: {:.2} ms", ms(opened.elapsed()));
     let stats_started = Instant::now();
     let stats = store.stats().map_err(|e| e.to_string())?;
-    println!("stats: {:.3} ms ({} nodes, {} edges)", ms(stats_started.elapsed()), stats.nodes, stats.edges);
+    say!("stats: {:.3} ms ({} nodes, {} edges)", ms(stats_started.elapsed()), stats.nodes, stats.edges);
     let params = pick_params(&store)?;
-    println!("params: {}", params.iter().map(|(k, v)| format!("${k} = {v}")).collect::<Vec<_>>().join(", "));
-    println!("| query | median ms | min ms | max ms | rows |");
-    println!("|---|---|---|---|---|");
+    say!("params: {}", params.iter().map(|(k, v)| format!("${k} = {v}")).collect::<Vec<_>>().join(", "));
+    say!("| query | median ms | min ms | max ms | rows |");
+    say!("|---|---|---|---|---|");
     let only = flag("--only");
     let custom = flag("--query");
     let queries: Vec<(&str, &str)> = match &custom {
@@ -66,7 +76,7 @@ fn run() -> Result<(), String> {
         }
         times.sort();
         let median = times[times.len() / 2];
-        println!("| ({name}) | {:.3} | {:.3} | {:.3} | {rows} |", ms(median), ms(times[0]), ms(times[times.len() - 1]));
+        say!("| ({name}) | {:.3} | {:.3} | {:.3} | {rows} |", ms(median), ms(times[0]), ms(times[times.len() - 1]));
     }
     Ok(())
 }
