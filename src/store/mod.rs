@@ -534,19 +534,6 @@ impl Store {
         }
     }
 
-    /// Whether node `id` carries every one of `labels`, read from its stored record without
-    /// decoding it (`None` when there is no such node).
-    pub fn node_has_labels(&self, id: NodeId, labels: &[String]) -> Result<Option<bool>, StoreError> {
-        let Some(bytes) = self.node_bytes(id)? else { return Ok(None) };
-        match record_has_labels(&bytes, labels) {
-            Some(found) => Ok(Some(found)),
-            None => {
-                let record: NodeRecord = codec::decode(&bytes, "a node")?;
-                Ok(Some(labels.iter().all(|l| record.has_label(l))))
-            }
-        }
-    }
-
     /// The stored (encoded) record of node `id`, for reading single properties or labels
     /// without decoding the rest (`record_property`, `record_has_labels`).
     pub fn node_bytes(&self, id: NodeId) -> Result<Option<sled::IVec>, StoreError> {

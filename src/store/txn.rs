@@ -408,25 +408,11 @@ impl<'s> WriteTxn<'s> {
     }
 
     fn node_slot_mut(&mut self, id: NodeId) -> Result<&mut Vec<u8>, StoreError> {
-        let slots = match self.node_pages.entry(page_number(id)) {
-            Entry::Occupied(page) => page.into_mut(),
-            Entry::Vacant(page) => {
-                let key = keys::node_page(*page.key());
-                page.insert(load_page(self.store, &key, "a node page")?)
-            }
-        };
-        Ok(&mut slots[slot_number(id)])
+        slot_mut(self.store, &mut self.node_pages, keys::node_page, "a node page", id)
     }
 
     fn edge_slot_mut(&mut self, id: EdgeId) -> Result<&mut Vec<u8>, StoreError> {
-        let slots = match self.edge_pages.entry(page_number(id)) {
-            Entry::Occupied(page) => page.into_mut(),
-            Entry::Vacant(page) => {
-                let key = keys::edge_page(*page.key());
-                page.insert(load_page(self.store, &key, "an edge page")?)
-            }
-        };
-        Ok(&mut slots[slot_number(id)])
+        slot_mut(self.store, &mut self.edge_pages, keys::edge_page, "an edge page", id)
     }
 
     fn adjacency_mut(&mut self, node: NodeId) -> Result<&mut NodeAdjacency, StoreError> {
@@ -668,6 +654,24 @@ impl<'s> WriteTxn<'s> {
         }
         Ok(())
     }
+}
+
+/// Slot `id` of its page among `pages`, the page loaded from the store on first use.
+fn slot_mut<'p>(
+    store: &Store,
+    pages: &'p mut FxHashMap<u64, Vec<Vec<u8>>>,
+    key: fn(u64) -> [u8; 9],
+    what: &str,
+    id: u64,
+) -> Result<&'p mut Vec<u8>, StoreError> {
+    let slots = match pages.entry(page_number(id)) {
+        Entry::Occupied(page) => page.into_mut(),
+        Entry::Vacant(page) => {
+            let key = key(*page.key());
+            page.insert(load_page(store, &key, what)?)
+        }
+    };
+    Ok(&mut slots[slot_number(id)])
 }
 
 /// A page's slots as stored, or all empty.
