@@ -54,3 +54,22 @@ pub fn article(id: &str, entities: &str, facts: &str) -> String {
         r#"{{"article":{{"id":"{id}","published":"2024-01-02","outlet":"Test"}},"entities":[{entities}],"facts":[{facts}]}}"#
     )
 }
+
+/// The Python of the test peers' virtual environment (`scripts/setup-test-peers.sh`), or
+/// `None` when peers were not asked for. With `DIPLOGRAPH_TEST_PEERS=1` (as `.ci/run` sets)
+/// a missing environment fails the test instead of passing it unseen.
+pub fn peer_python(test: &str) -> Option<PathBuf> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/peers/venv/bin/python");
+    if std::env::var("DIPLOGRAPH_TEST_PEERS").as_deref() == Ok("1") {
+        assert!(
+            python.exists(),
+            "{test}: DIPLOGRAPH_TEST_PEERS=1 but {} is missing; run scripts/setup-test-peers.sh",
+            python.display()
+        );
+        return Some(python);
+    }
+    eprintln!(
+        "{test}: not run against its peer (run scripts/setup-test-peers.sh, then DIPLOGRAPH_TEST_PEERS=1 cargo test)"
+    );
+    None
+}
