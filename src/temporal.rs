@@ -381,7 +381,7 @@ pub struct DateFields {
 
 static DATE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^([+-]?\d{4,9})(?:-?W(\d{2})(?:-?(\d))?|-?Q(\d)(?:-?(\d{2}))?|-(\d{2})(?:-(\d{2}))?|(\d{2})(\d{2})?|-?(\d{3}))?$",
+        r"^([+-]\d{4,9}|\d{4})(?:-?W(\d{2})(?:-?(\d))?|-?Q(\d)(?:-?(\d{2}))?|-(\d{2})(?:-(\d{2}))?|(\d{2})(\d{2})?|-?(\d{3}))?$",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -592,13 +592,16 @@ fn to_f64(i: i128) -> f64 {
     i as f64
 }
 
-/// Rounds a float to whole nanoseconds; `None` beyond i128 (never for finite durations).
+/// A float amount of nanoseconds made whole: toward zero (as openCypher does for a half
+/// nanosecond), except that a value within a rounding error of a whole number is that number.
 #[allow(clippy::cast_possible_truncation)]
 fn round_nanos(x: f64) -> Result<i128> {
     if !x.is_finite() || x.abs() > 1e36 {
         return err("a duration is out of range");
     }
-    Ok(x.round() as i128)
+    let nearest = x.round();
+    let whole = if (x - nearest).abs() < 1e-3 { nearest } else { x.trunc() };
+    Ok(whole as i128)
 }
 
 /// A duration from amounts of named units (`years`, `quarters`, `months`, `weeks`, `days`,

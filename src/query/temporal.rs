@@ -113,6 +113,10 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: &[QValue]) -> Result<QValue>
     let Some(kind) = Kind::of(base) else {
         return Err(QueryError::runtime(format!("unknown function '{name}'")));
     };
+    let clock = matches!(member, Some("transaction" | "statement" | "realtime"));
+    if clock && args.first().is_some_and(QValue::is_null) {
+        return Ok(QValue::Null);
+    }
     match member {
         None if args.is_empty() => now(kind, ctx.now, None),
         None => construct(name, kind, arg(0)),
@@ -379,18 +383,30 @@ fn resolve_time(fields: &MapFields, base: Option<Time>) -> temporal::Result<Time
             temporal::err(format!("{what} {value} is out of range (0 to {})", limit - 1))
         }
     };
-    let subsecond = if fields.millisecond.is_some() || fields.microsecond.is_some() || fields.nanosecond.is_some() {
-        let (ms, us, ns) =
-            (fields.millisecond.unwrap_or(0), fields.microsecond.unwrap_or(0), fields.nanosecond.unwrap_or(0));
-        let ns_limit = if fields.millisecond.is_some() || fields.microsecond.is_some() { 1_000 } else { 1_000_000_000 };
-        let us_limit = if fields.millisecond.is_some() { 1_000 } else { 1_000_000 };
-        if !(0..1_000).contains(&ms) || !(0..us_limit).contains(&us) || !(0..ns_limit).contains(&ns) {
+    let (ms, us, ns) = (fields.millisecond, fields.microsecond, fields.nanosecond);
+    let had = i64::from(base.subsec_nanosecond());
+    let subsecond = if ms.is_none() && us.is_none() && ns.is_some_and(|n| n >= 1_000 || had == 0) {
+        // A nanosecond alone is the whole fraction of the second.
+        let ns = ns.unwrap_or(0);
+        if !(0..1_000_000_000).contains(&ns) {
+            return temporal::err(format!("nanosecond {ns} is out of range (0 to 999999999)"));
+        }
+        ns
+    } else if ms.is_none() && us.is_none() && ns.is_none() {
+        had
+    } else {
+        // Each given unit replaces its own digits; a larger unit given clears the smaller.
+        let ms_part = ms.unwrap_or(had / 1_000_000);
+        let us_part = us.unwrap_or(if ms.is_some() { 0 } else { had / 1_000 % 1_000 });
+        let ns_part = ns.unwrap_or(if ms.is_some() || us.is_some() { 0 } else { had % 1_000 });
+        let us_limit = if ms.is_some() || had >= 1_000_000 { 1_000 } else { 1_000_000 };
+        let ns_limit = if ms.is_some() || us.is_some() || had >= 1_000 { 1_000 } else { 1_000_000_000 };
+        if !(0..1_000).contains(&ms_part) || !(0..us_limit).contains(&us_part) || !(0..ns_limit).contains(&ns_part) {
             return temporal::err("a fraction of a second is out of range");
         }
-        i32::try_from(ms * 1_000_000 + us * 1_000 + ns).unwrap_or(0)
-    } else {
-        base.subsec_nanosecond()
+        ms_part * 1_000_000 + us_part * 1_000 + ns_part
     };
+    let subsecond = i32::try_from(subsecond).unwrap_or(0);
     Time::new(
         part(fields.hour, base.hour(), 24, "hour")?,
         part(fields.minute, base.minute(), 60, "minute")?,
@@ -525,7 +541,9 @@ fn truncate(function: &str, kind: Kind, unit: &QValue, value: &QValue, map: &QVa
     let mut base = BTreeMap::new();
     let date = date.unwrap_or(Date::constant(1970, 1, 1));
     base.insert("date".to_string(), QValue::Temporal(Temporal::Date(date)));
-    base.insert("time".to_string(), QValue::Temporal(Temporal::LocalTime(time)));
+    if kind.has_time() {
+        base.insert("time".to_string(), QValue::Temporal(Temporal::LocalTime(time)));
+    }
     for (key, value) in overrides {
         base.insert(key, value);
     }
@@ -648,41 +666,42 @@ fn span_nanos(span: &jiff::Span) -> i128 {
 }
 
 fn duration_between(a: &Temporal, b: &Temporal, unit: Option<Unit>) -> temporal::Result<Duration> {
-    let (Some(date_a), Some(date_b)) = (a.date(), b.date()) else {
-        // Without two dates only the times of day count (on one clock when both have offsets).
-        let clock = |t: &Temporal| i128::from(nanos_of_day(t.time().unwrap_or(Time::midnight())));
-        let mut nanos = clock(b) - clock(a);
-        if let (Some(oa), Some(ob)) = (a.offset(), b.offset()) {
-            nanos -= i128::from(ob.seconds() - oa.seconds()) * NANOS_PER_SECOND;
-        }
-        return match unit {
-            Some(Unit::Month | Unit::Day) => Ok(Duration::ZERO),
-            _ => Duration::new(0, 0, nanos),
-        };
-    };
+    // A side without a date takes the other's (times alone share one day); a side
+    // without a zone is read in the other's.
+    let epoch = Date::constant(1970, 1, 1);
+    let both_dated = a.date().is_some() && b.date().is_some();
+    let date_a = a.date().or(b.date()).unwrap_or(epoch);
+    let date_b = b.date().or(a.date()).unwrap_or(epoch);
     let local_a = date_a.to_datetime(a.time().unwrap_or(Time::midnight()));
     let local_b = date_b.to_datetime(b.time().unwrap_or(Time::midnight()));
+    let (zone_a, zone_b) = match (a.zone(), b.zone()) {
+        (Some(za), None) => (Some(za.clone()), Some(za)),
+        (None, Some(zb)) => (Some(zb.clone()), Some(zb)),
+        pair => pair,
+    };
     let largest = unit.unwrap_or(Unit::Month);
-    if let (Some(zone_a), Some(_)) = (a.zone(), b.zone()) {
+    if !both_dated && largest != Unit::Second && unit.is_some() {
+        return Ok(Duration::ZERO);
+    }
+    if let (Some(zone_a), Some(zone_b)) = (zone_a, zone_b) {
         // Both are instants: measure in a's zone, so days are its calendar days.
         let tz = match &zone_a {
             Zone::Named(name) => temporal::named_zone(name)?,
             Zone::Fixed(offset) => jiff::tz::TimeZone::fixed(*offset),
         };
-        let instant = |t: &Temporal, local: DateTime| -> temporal::Result<Timestamp> {
-            let offset = t.offset().unwrap_or(Offset::UTC);
-            offset.to_timestamp(local).map_err(jiff_error)
+        let instant = |zone: &Zone, local: DateTime| -> temporal::Result<Timestamp> {
+            zone.offset_at(local)?.to_timestamp(local).map_err(jiff_error)
         };
-        let za = instant(a, local_a)?.to_zoned(tz.clone());
-        let zb = instant(b, local_b)?.to_zoned(tz);
-        if largest == Unit::Second {
+        let za = instant(&zone_a, local_a)?.to_zoned(tz.clone());
+        let zb = instant(&zone_b, local_b)?.to_zoned(tz);
+        if largest == Unit::Second || !both_dated {
             let nanos = zb.timestamp().as_nanosecond() - za.timestamp().as_nanosecond();
             return Duration::new(0, 0, nanos);
         }
         let span = za.until((largest, &zb)).map_err(jiff_error)?;
         return span_to_duration(&span, unit);
     }
-    if largest == Unit::Second {
+    if largest == Unit::Second || !both_dated {
         return Duration::new(0, 0, local_a.duration_until(local_b).as_nanos());
     }
     let span = local_a.until((largest, local_b)).map_err(jiff_error)?;
