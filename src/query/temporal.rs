@@ -828,6 +828,15 @@ pub(crate) fn arithmetic(op: super::ast::BinaryOp, left: &QValue, right: &QValue
     };
     let done = |r: temporal::Result<Temporal>| Some(r.map(QValue::Temporal).map_err(invalid));
     match (op, left, right) {
+        (Sub, QValue::Temporal(a), QValue::Temporal(b))
+            if !matches!(a, Temporal::Duration(_)) && !matches!(b, Temporal::Duration(_)) =>
+        {
+            Some(Err(QueryError::type_error(format!(
+                "cannot subtract a {} from a {}: duration.between(a, b) gives the time between them",
+                b.type_name(),
+                a.type_name()
+            ))))
+        }
         (Add, QValue::Temporal(t), r) | (Add, r, QValue::Temporal(t)) if duration(r).is_some() => {
             done(temporal::add_duration(t, duration(r)?))
         }
