@@ -664,3 +664,62 @@ fn pattern_predicates_and_bound_relationship_lists() {
     let err = error(&store, "MATCH (n) WHERE (n)-->(m) RETURN n");
     assert!(err.message.contains("variable 'm' not defined"), "{}", err.message);
 }
+
+// Differential-testing finding (a): a pattern used as a boolean outside WHERE was refused.
+
+#[test]
+fn pattern_predicate_in_a_return_case_was_refused() {
+    let store = fixture();
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) RETURN p.name AS name, \
+             CASE WHEN (p)<-[:GIVER]-(:Gift) THEN 'giver' ELSE 'not a giver' END AS role ORDER BY name"
+        ),
+        rows(&[&["'Kim Jong Un'", "'giver'"], &["'Sergei Lavrov'", "'not a giver'"], &["'Vladimir Putin'", "'giver'"]])
+    );
+}
+
+#[test]
+fn pattern_predicate_in_a_list_predicate_of_a_projection_was_refused() {
+    let store = fixture();
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) RETURN p.name AS name, any(x IN [1] WHERE (p)-[:REPRESENTS]->(:Country {name: 'Russia'})) AS russian, \
+             [t IN ['GIVER'] WHERE (p)<-[:GIVER]-()] AS gives ORDER BY name"
+        ),
+        rows(&[
+            &["'Kim Jong Un'", "false", "['GIVER']"],
+            &["'Sergei Lavrov'", "true", "[]"],
+            &["'Vladimir Putin'", "true", "['GIVER']"],
+        ])
+    );
+}
+
+#[test]
+fn pattern_predicate_in_with_boolean_operators_was_refused() {
+    let store = fixture();
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) WITH p, NOT (p)<-[:GIVER]-() AS gives_nothing, \
+             (p)<-[:VISITOR]-() OR (p)<-[:INVITER]-() AS travels_or_invites \
+             RETURN p.name AS name, gives_nothing, travels_or_invites ORDER BY name"
+        ),
+        rows(&[
+            &["'Kim Jong Un'", "false", "true"],
+            &["'Sergei Lavrov'", "true", "true"],
+            &["'Vladimir Putin'", "false", "false"],
+        ])
+    );
+    // exists(pattern) returns the truth as a value; a bare pattern as a projected value
+    // stays refused, as the TCK (Pattern1 [22], [23]) demands, with a pointer to exists().
+    assert_eq!(
+        run(&store, "MATCH (p:Person {name: 'Sergei Lavrov'}) RETURN exists((p)-[:REPRESENTS]->()) AS has_country"),
+        rows(&[&["true"]])
+    );
+    let refused = error(&store, "MATCH (p:Person) RETURN (p)-[:REPRESENTS]->() AS has_country");
+    assert_eq!(refused.kind, ErrorKind::Semantic);
+    assert!(refused.to_string().contains("exists("), "{refused}");
+}

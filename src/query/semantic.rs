@@ -649,6 +649,21 @@ fn check_inner(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) -> Re
             }
             check_inner(base, vars, locals, Cx { patterns: false, ..cx })
         }
+        // A pattern is a predicate wherever a predicate is expected: the operands of the
+        // boolean operators and the conditions of a CASE, in any clause.
+        ExprKind::Binary(BinaryOp::And | BinaryOp::Or | BinaryOp::Xor, left, right) => {
+            let predicate = Cx { patterns: true, ..cx };
+            check_inner(left, vars, locals, predicate)?;
+            check_inner(right, vars, locals, predicate)
+        }
+        ExprKind::Unary(UnaryOp::Not, operand) => check_inner(operand, vars, locals, Cx { patterns: true, ..cx }),
+        ExprKind::Case { operand: None, whens, otherwise } => {
+            for (when, then) in whens {
+                check_inner(when, vars, locals, Cx { patterns: true, ..cx })?;
+                check_inner(then, vars, locals, cx)?;
+            }
+            otherwise.iter().try_for_each(|e| check_inner(e, vars, locals, cx))
+        }
         _ => expr.children().into_iter().try_for_each(|child| check_inner(child, vars, locals, cx)),
     }
 }
@@ -716,15 +731,18 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
             check_inner(list, vars, locals, cx)?;
             locals.push(variable.clone());
             let inner = Cx { aggregates: Aggregates::Refused("a list comprehension"), ..cx };
-            let result =
-                predicate.iter().chain(projection.iter()).try_for_each(|e| check_inner(e, vars, locals, inner));
+            let filter = Cx { patterns: true, ..inner };
+            let result = predicate
+                .iter()
+                .try_for_each(|e| check_inner(e, vars, locals, filter))
+                .and_then(|()| projection.iter().try_for_each(|e| check_inner(e, vars, locals, inner)));
             locals.pop();
             result
         }
         ExprKind::Quantified { variable, list, predicate, .. } => {
             check_inner(list, vars, locals, cx)?;
             locals.push(variable.clone());
-            let inner = Cx { aggregates: Aggregates::Refused("a quantifier"), ..cx };
+            let inner = Cx { aggregates: Aggregates::Refused("a quantifier"), patterns: true, ..cx };
             let result = predicate.iter().try_for_each(|e| check_inner(e, vars, locals, inner));
             locals.pop();
             result
@@ -742,7 +760,7 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
             if !cx.patterns {
                 return Err(QueryError::semantic(
                     expr.span.start,
-                    "a pattern can only be used as a predicate in WHERE or in exists(); use a pattern comprehension [(a)-->(b) | b] for a list",
+                    "a pattern is a predicate: use it in WHERE, in a boolean expression or CASE condition, or as exists((a)-->(b)) to return its truth (openCypher refuses a bare pattern as a value); a pattern comprehension [(a)-->(b) | b] gives a list",
                 ));
             }
             check_pattern_predicate(element, vars, locals)
