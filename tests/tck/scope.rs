@@ -14,7 +14,6 @@ pub const OUT_OF_SCOPE_FOLDERS: &[(&str, &str)] = &[
     ("clauses/delete", "write clause DELETE"),
     ("clauses/remove", "write clause REMOVE"),
     ("clauses/call", "procedures (CALL)"),
-    ("expressions/existentialSubqueries", "EXISTS { } subqueries"),
 ];
 
 /// The reason a whole folder is skipped, if it is.
@@ -42,8 +41,6 @@ fn rules() -> &'static [Rule] {
             rule(r"(^|[^.\w$])REMOVE\b", "query uses REMOVE"),
             rule(r"(^|[^.\w$])CALL\b", "query uses CALL"),
             rule(r"(^|[^.\w$])FOREACH\b", "query uses FOREACH"),
-            rule(r"(^|[^.\w$])EXISTS\s*\{", "query uses an EXISTS { } subquery"),
-            rule(r"(^|[^.\w$])COUNT\s*\{", "query uses a COUNT { } subquery"),
         ]
     })
 }
