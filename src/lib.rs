@@ -9,3 +9,4 @@ pub mod model;
 pub mod ontology;
 pub mod query;
 pub mod store;
+pub mod temporal;

@@ -513,6 +513,33 @@ pub enum ExprKind {
         variable: String,
         items: Vec<MapProjectionItem>,
     },
+    /// `EXISTS { … }`, `COUNT { … }`, `COLLECT { … }`: a query run per row, seeing the
+    /// outer variables. Its expressions are its own: `walk` and `children` do not enter it.
+    Subquery {
+        kind: SubqueryKind,
+        query: Box<Query>,
+    },
+}
+
+/// What a subquery expression makes of its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubqueryKind {
+    /// Whether there is a row (the search stops at the first).
+    Exists,
+    /// How many rows.
+    Count,
+    /// The list of the single returned column.
+    Collect,
+}
+
+impl SubqueryKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SubqueryKind::Exists => "EXISTS",
+            SubqueryKind::Count => "COUNT",
+            SubqueryKind::Collect => "COLLECT",
+        }
+    }
 }
 
 impl Expr {
@@ -525,7 +552,11 @@ impl Expr {
     pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Expr)) {
         visit(self);
         match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
+            ExprKind::Literal(_)
+            | ExprKind::Parameter(_)
+            | ExprKind::Variable(_)
+            | ExprKind::CountStar
+            | ExprKind::Subquery { .. } => {}
             ExprKind::List(items) => items.iter().for_each(|e| e.walk(visit)),
             ExprKind::Map(entries) => entries.iter().for_each(|(_, e)| e.walk(visit)),
             ExprKind::Property(e, _) | ExprKind::HasLabels(e, _) | ExprKind::Unary(_, e) => e.walk(visit),
@@ -582,7 +613,11 @@ impl Expr {
     pub fn children(&self) -> Vec<&Expr> {
         let mut out: Vec<&Expr> = Vec::new();
         match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
+            ExprKind::Literal(_)
+            | ExprKind::Parameter(_)
+            | ExprKind::Variable(_)
+            | ExprKind::CountStar
+            | ExprKind::Subquery { .. } => {}
             ExprKind::List(items) => out.extend(items),
             ExprKind::Map(entries) => out.extend(entries.iter().map(|(_, e)| e)),
             ExprKind::Property(e, _) | ExprKind::HasLabels(e, _) | ExprKind::Unary(_, e) => out.push(e),
@@ -1184,6 +1219,7 @@ impl Expr {
                 write!(f, "reduce({} = {init}, {} IN {list} | {body})", Name(accumulator), Name(variable))
             }
             ExprKind::PatternPredicate(element) => write!(f, "{element}"),
+            ExprKind::Subquery { kind, query } => write!(f, "{} {{ {query} }}", kind.keyword()),
             ExprKind::PatternComprehension { variable, element, predicate, projection } => {
                 write!(f, "[")?;
                 if let Some(v) = variable {

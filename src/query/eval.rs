@@ -26,6 +26,8 @@ pub(crate) struct Ctx<'a> {
     pub params: &'a Params,
     pub deadline: Option<Instant>,
     pub max_rows: Option<u64>,
+    /// The query's clock: `date()`, `datetime()` … read it, so it is fixed per query.
+    pub now: jiff::Timestamp,
     ticks: Cell<u64>,
     regexes: RefCell<HashMap<String, Arc<Regex>>>,
     nodes: RefCell<FxHashMap<NodeId, Arc<NodeRecord>>>,
@@ -106,6 +108,7 @@ impl<'a> Ctx<'a> {
             params,
             deadline,
             max_rows,
+            now: jiff::Timestamp::now(),
             ticks: Cell::new(0),
             regexes: RefCell::new(HashMap::new()),
             nodes: RefCell::new(FxHashMap::default()),
@@ -698,6 +701,7 @@ pub(crate) fn property(ctx: &Ctx<'_>, base: &QValue, key: &str) -> Result<QValue
         QValue::Node(n) => ctx.node_property(n, key),
         QValue::Relationship(r) => Ok(ctx.edge_record(r)?.props.get(key).map_or(QValue::Null, QValue::from)),
         QValue::Map(m) => Ok(m.get(key).cloned().unwrap_or(QValue::Null)),
+        QValue::Temporal(t) => super::temporal::accessor(t, key),
         other => Err(QueryError::type_error(format!("cannot read property '{key}' of a {}", other.type_name()))),
     }
 }
@@ -896,6 +900,11 @@ fn as_float(i: i64) -> f64 {
 /// either side makes a float; `^` always gives a float.
 fn arithmetic(op: BinaryOp, left: &QValue, right: &QValue) -> Result<QValue> {
     use BinaryOp::*;
+    if matches!(left, QValue::Temporal(_)) || matches!(right, QValue::Temporal(_)) {
+        if let Some(result) = super::temporal::arithmetic(op, left, right) {
+            return result;
+        }
+    }
     match (left, right) {
         (QValue::Null, _) | (_, QValue::Null) => Ok(QValue::Null),
         (QValue::Int(a), QValue::Int(b)) => {

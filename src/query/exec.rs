@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::ast::PatternDirection;
+use super::ast::{PatternDirection, SubqueryKind};
 use super::error::{QueryError, Result};
 use super::eval::{eval, props_match, Ctx, Scope};
 use super::plan::{AggFunc, Aggregation, NodeSource, Op, OpKind, PathPiece, Plan, Walk};
@@ -184,6 +184,15 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
                     }
                 });
                 keep.transpose()
+            }))
+        }
+        OpKind::Subquery { input, inner, kind, column } => {
+            let rows = build(input, &ctx, argument);
+            Box::new(rows.map(move |item| {
+                let mut row = item?;
+                let value = subquery_value(&ctx, inner, *kind, *column, &row)?;
+                row.push(value);
+                Ok(row)
             }))
         }
         OpKind::Optional { input, inner } => {
@@ -1237,6 +1246,38 @@ fn shortest(
 
 // ---------------------------------------------------------------------------------------
 // Paths
+
+/// What a subquery makes of its rows for one outer row: EXISTS pulls one row at most.
+fn subquery_value<'a>(
+    ctx: &Rc<Ctx<'a>>,
+    inner: &'a Op,
+    kind: SubqueryKind,
+    column: usize,
+    row: &Row,
+) -> Result<QValue> {
+    let mut rows = build(inner, ctx, row.clone());
+    match kind {
+        SubqueryKind::Exists => rows.next().transpose().map(|first| QValue::Bool(first.is_some())),
+        SubqueryKind::Count => {
+            let mut count: i64 = 0;
+            for inner_row in rows {
+                inner_row?;
+                ctx.tick()?;
+                count += 1;
+            }
+            Ok(QValue::Int(count))
+        }
+        SubqueryKind::Collect => {
+            let mut values = Vec::new();
+            for inner_row in rows {
+                let mut inner_row = inner_row?;
+                ctx.check_rows(u64::try_from(values.len()).unwrap_or(u64::MAX), "a COLLECT subquery")?;
+                values.push(if column < inner_row.len() { inner_row.swap_remove(column) } else { QValue::Null });
+            }
+            Ok(QValue::List(values))
+        }
+    }
+}
 
 fn build_path(row: &Row, start: usize, pieces: &[PathPiece]) -> Result<QValue> {
     let Some(QValue::Node(first)) = row.get(start) else { return Ok(QValue::Null) };

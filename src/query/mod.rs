@@ -14,6 +14,7 @@ pub mod value;
 mod eval;
 mod functions;
 mod matcher;
+mod temporal;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::ast::*;
 use super::error::{QueryError, Result};
 use super::functions;
-use super::semantic::{contains_aggregate, map_children, reads_shadowed, source_text};
+use super::semantic::{contains_aggregate, map_children, query_variables, reads_shadowed, source_text};
 use super::QueryOptions;
 use crate::model::ENTITY_KINDS;
 use crate::store::{Stats, Store};
@@ -202,6 +202,15 @@ pub enum OpKind {
         input: Box<Op>,
         columns: Vec<usize>,
     },
+    /// Runs the query `inner` once per input row (its `Argument` yields the row) and
+    /// appends what `kind` makes of its rows: a semi-join for EXISTS, which stops at the
+    /// first inner row; the count of rows for COUNT; the list of `column` for COLLECT.
+    Subquery {
+        input: Box<Op>,
+        inner: Box<Op>,
+        kind: SubqueryKind,
+        column: usize,
+    },
     /// Concatenates its inputs (UNION ALL); UNION adds a Distinct on top.
     Union {
         inputs: Vec<Op>,
@@ -394,27 +403,56 @@ impl Planner<'_> {
 
     /// Plans one query part, returning its operator tree and column names.
     fn single(&self, query: &SingleQuery) -> Result<(Op, Vec<String>)> {
-        let mut op = Op::new(OpKind::Argument, Vec::new());
+        self.single_from(Op::new(OpKind::Argument, Vec::new()), query)
+    }
+
+    /// Plans one query part on top of `start` (a subquery starts from its outer row).
+    fn single_from(&self, start: Op, query: &SingleQuery) -> Result<(Op, Vec<String>)> {
+        let mut op = start;
         let mut columns = Vec::new();
         for clause in &query.clauses {
             op = match clause {
                 Clause::Match(m) if m.optional => {
                     let argument = Op::new(OpKind::Argument, op.layout.clone());
-                    let inner = self.plan_match(argument, m)?;
+                    let inner = self.plan_match_with_subqueries(argument, m)?;
                     let layout = inner.layout.clone();
                     Op::new(OpKind::Optional { input: Box::new(op), inner: Box::new(inner) }, layout)
                 }
-                Clause::Match(m) => self.plan_match(op, m)?,
+                Clause::Match(m) => self.plan_match_with_subqueries(op, m)?,
                 Clause::Unwind(u) => {
+                    let (op, expr) = self.lift_subqueries(op, &u.expr)?;
                     let layout = op.extended(&[&u.variable.name]);
-                    Op::new(
-                        OpKind::Unwind { input: Box::new(op), expr: u.expr.clone(), var: u.variable.name.clone() },
-                        layout,
-                    )
+                    Op::new(OpKind::Unwind { input: Box::new(op), expr, var: u.variable.name.clone() }, layout)
                 }
-                Clause::With(w) => self.plan_projection(op, &w.projection, w.where_.as_ref())?.0,
+                Clause::With(w) => {
+                    let (op, projection) = self.lift_projection_subqueries(op, &w.projection)?;
+                    match &w.where_ {
+                        Some(cond) if contains_subquery(cond) => {
+                            // The filter runs on the projected rows, so it may read only
+                            // what the WITH projects.
+                            let before: BTreeSet<String> = op.layout.iter().cloned().collect();
+                            let mut read: Vec<String> = free_variables(cond, &before).into_iter().collect();
+                            cond.walk(&mut |e| {
+                                if let ExprKind::Subquery { query, .. } = &e.kind {
+                                    query_variables(query, &mut read);
+                                }
+                            });
+                            let (projected, names) = self.plan_projection(op, &projection, None)?;
+                            if let Some(v) = read.iter().find(|v| before.contains(*v) && !names.contains(v)) {
+                                return Err(QueryError::unsupported(
+                                    cond.span.start,
+                                    format!("a WHERE with a subquery after WITH reads only what the WITH projects; add {v} to it"),
+                                ));
+                            }
+                            let (projected, cond) = self.lift_subqueries(projected, cond)?;
+                            filter(projected, cond)
+                        }
+                        where_ => self.plan_projection(op, &projection, where_.as_ref())?.0,
+                    }
+                }
                 Clause::Return(r) => {
-                    let (projected, names) = self.plan_projection(op, &r.projection, None)?;
+                    let (op, projection) = self.lift_projection_subqueries(op, &r.projection)?;
+                    let (projected, names) = self.plan_projection(op, &projection, None)?;
                     columns = names;
                     projected
                 }
@@ -427,6 +465,83 @@ impl Planner<'_> {
             };
         }
         Ok((op, columns))
+    }
+
+    // --- subqueries ---------------------------------------------------------------------
+
+    /// A MATCH whose WHERE holds subqueries: the other conjuncts are placed as usual, the
+    /// ones with subqueries filter the matched rows (they may read any pattern variable).
+    fn plan_match_with_subqueries(&self, input: Op, m: &MatchClause) -> Result<Op> {
+        let Some(cond) = m.where_.as_ref().filter(|c| contains_subquery(c)) else {
+            return self.plan_match(input, m);
+        };
+        let (lifted, plain): (Vec<Expr>, Vec<Expr>) = split_and(cond).into_iter().partition(contains_subquery);
+        let plain_where = plain.into_iter().reduce(|a, b| {
+            let span = Span { start: a.span.start, end: b.span.end };
+            Expr::new(ExprKind::Binary(BinaryOp::And, Box::new(a), Box::new(b)), span)
+        });
+        let mut op = self.plan_match(input, &MatchClause { where_: plain_where, ..m.clone() })?;
+        for conjunct in lifted {
+            let (with_values, predicate) = self.lift_subqueries(op, &conjunct)?;
+            op = filter(with_values, predicate);
+        }
+        Ok(op)
+    }
+
+    /// A projection whose items hold subqueries: each is planned below it and the item
+    /// reads its column (keeping the item's written name); ORDER BY may not hold one.
+    fn lift_projection_subqueries(&self, mut op: Op, projection: &Projection) -> Result<(Op, Projection)> {
+        if let Some(sort) = projection.order_by.iter().find(|s| contains_subquery(&s.expr)) {
+            return Err(QueryError::unsupported(
+                sort.expr.span.start,
+                "a subquery in ORDER BY is not supported; project it with an alias and order by that",
+            ));
+        }
+        let mut projection = projection.clone();
+        for item in &mut projection.items {
+            if !contains_subquery(&item.expr) {
+                continue;
+            }
+            if item.alias.is_none() {
+                item.alias = Some(Ident { name: source_text(self.text, item.expr.span), span: item.expr.span });
+            }
+            let (lifted, expr) = self.lift_subqueries(op, &item.expr)?;
+            op = lifted;
+            item.expr = expr;
+        }
+        Ok((op, projection))
+    }
+
+    /// Plans every subquery in `expr` as a `Subquery` operator over `op`, each binding a
+    /// hidden column, and returns `expr` reading those columns instead.
+    fn lift_subqueries(&self, op: Op, expr: &Expr) -> Result<(Op, Expr)> {
+        let mut found: Vec<(SubqueryKind, Query, String)> = Vec::new();
+        let rewritten = self.replace_subqueries(expr, &mut found);
+        let mut op = op;
+        for (kind, query, name) in found {
+            op = self.plan_subquery(op, kind, &query, &name)?;
+        }
+        Ok((op, rewritten))
+    }
+
+    fn replace_subqueries(&self, expr: &Expr, found: &mut Vec<(SubqueryKind, Query, String)>) -> Expr {
+        if let ExprKind::Subquery { kind, query } = &expr.kind {
+            let name = self.hidden("subquery");
+            found.push((*kind, (**query).clone(), name.clone()));
+            return Expr::new(ExprKind::Variable(name), expr.span);
+        }
+        map_children(expr, &mut |child| self.replace_subqueries(child, found))
+    }
+
+    fn plan_subquery(&self, input: Op, kind: SubqueryKind, query: &Query, name: &str) -> Result<Op> {
+        let argument = Op::new(OpKind::Argument, input.layout.clone());
+        let (inner, columns) = self.single_from(argument, &query.first)?;
+        let column = match columns.first() {
+            Some(returned) if kind == SubqueryKind::Collect => inner.slot(returned)?,
+            _ => 0,
+        };
+        let layout = input.extended(&[name]);
+        Ok(Op::new(OpKind::Subquery { input: Box::new(input), inner: Box::new(inner), kind, column }, layout))
     }
 
     // --- MATCH --------------------------------------------------------------------------
@@ -1133,6 +1248,13 @@ impl Planner<'_> {
     }
 }
 
+/// Whether `expr` holds an `EXISTS`/`COUNT`/`COLLECT` subquery (outside any other one).
+fn contains_subquery(expr: &Expr) -> bool {
+    let mut found = false;
+    expr.walk(&mut |e| found |= matches!(e.kind, ExprKind::Subquery { .. }));
+    found
+}
+
 fn filter(input: Op, predicate: Expr) -> Op {
     input.then(|input| OpKind::Filter { input, predicate })
 }
@@ -1393,6 +1515,13 @@ impl Op {
                     input.explain_into(out, depth + 1);
                 }
             }
+            OpKind::Subquery { input, inner, .. } => {
+                inner.explain_into(out, depth + 1);
+                if !is_empty_argument(input) {
+                    let _ = writeln!(out, "{pad}  for each row of");
+                    input.explain_into(out, depth + 2);
+                }
+            }
             OpKind::CountsFromStatistics { .. } | OpKind::NeighbourCounts { .. } => {}
             // The expanded alternative is the naive plan's shape; the counted one is shown.
             OpKind::PreferCounts { counted, .. } => counted.explain_into(out, depth + 1),
@@ -1497,6 +1626,14 @@ impl Op {
                 format!("Select {}", names.join(", "))
             }
             OpKind::Union { .. } => "Union".to_string(),
+            OpKind::Subquery { kind, .. } => {
+                let column = self.layout.last().map(|n| display_name(&n.replace(HIDDEN, ""))).unwrap_or_default();
+                match kind {
+                    SubqueryKind::Exists => format!("SemiJoin EXISTS -> {column} (stops at the first inner row)"),
+                    SubqueryKind::Count => format!("Subquery COUNT -> {column} (counts the inner rows)"),
+                    SubqueryKind::Collect => format!("Subquery COLLECT -> {column} (lists the inner column)"),
+                }
+            }
             OpKind::NeighbourCounts { label, walk, .. } => format!("NeighbourCounts :{label} {}", walk.text),
             OpKind::PreferCounts { .. } => {
                 "PreferCounts (else the rows, if the first nodes share few neighbours)".to_string()

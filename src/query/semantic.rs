@@ -36,12 +36,20 @@ impl Kind {
 
 type Vars = BTreeMap<String, Kind>;
 
+thread_local! {
+    /// The text of the query being checked: a subquery met deep inside an expression
+    /// names its unaliased columns from it, and threading it through every expression
+    /// check would widen all their signatures for that one case.
+    static QUERY_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// Checks a parsed query; the first problem found is returned with its position.
 pub fn check(query: &Query, text: &str) -> Result<()> {
+    QUERY_TEXT.with(|t| text.clone_into(&mut t.borrow_mut()));
     refuse_writes(query)?;
-    let columns = check_single(&query.first, text)?;
+    let columns = check_single(&query.first, text, &Vars::new())?;
     for union in &query.unions {
-        let other = check_single(&union.query, text)?;
+        let other = check_single(&union.query, text, &Vars::new())?;
         if other != columns {
             return Err(QueryError::semantic(
                 union.span.start,
@@ -88,10 +96,11 @@ fn refuse_writes(query: &Query) -> Result<()> {
     Ok(())
 }
 
-/// Checks one query part and returns its column names.
-fn check_single(query: &SingleQuery, text: &str) -> Result<Vec<String>> {
+/// Checks one query part, `outer` the variables a subquery sees from around it, and
+/// returns its column names.
+fn check_single(query: &SingleQuery, text: &str, outer: &Vars) -> Result<Vec<String>> {
     let last = query.clauses.len().saturating_sub(1);
-    let mut vars = Vars::new();
+    let mut vars = outer.clone();
     let mut columns = Vec::new();
     for (i, clause) in query.clauses.iter().enumerate() {
         match clause {
@@ -133,11 +142,111 @@ fn check_single(query: &SingleQuery, text: &str) -> Result<Vec<String>> {
     }
     match query.clauses.last() {
         Some(Clause::Return(_)) => Ok(columns),
+        // EXISTS { MATCH … } and COUNT { MATCH … } need no RETURN.
+        Some(Clause::Match(_) | Clause::Unwind(_) | Clause::With(_)) if in_subquery() => Ok(columns),
         Some(other) => Err(QueryError::semantic(
             other.span().end,
             format!("a query cannot end with {}: add a RETURN clause", other.keyword()),
         )),
         None => Err(QueryError::semantic(0, "empty query")),
+    }
+}
+
+/// Whether a subquery is being checked (`check_subquery` counts its depth).
+fn in_subquery() -> bool {
+    SUBQUERY_DEPTH.with(|d| d.get() > 0)
+}
+
+thread_local! {
+    static SUBQUERY_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// `EXISTS { … }`, `COUNT { … }`, `COLLECT { … }`: the inner query is checked with the
+/// outer variables in scope; it may not write, and COLLECT returns one column.
+fn check_subquery(expr: &Expr, kind: SubqueryKind, query: &Query, vars: &Vars, locals: &[String]) -> Result<()> {
+    for part in std::iter::once(&query.first).chain(query.unions.iter().map(|u| &u.query)) {
+        for clause in &part.clauses {
+            if matches!(
+                clause,
+                Clause::Create(_) | Clause::Merge(_) | Clause::Set(_) | Clause::Delete(_) | Clause::Remove(_)
+            ) {
+                return Err(QueryError::semantic(
+                    clause.span().start,
+                    format!("a {} {{ … }} subquery cannot write ({})", kind.keyword(), clause.keyword()),
+                ));
+            }
+            if let Clause::Call(call) = clause {
+                return Err(QueryError::unsupported(call.span.start, "CALL inside a subquery is not supported"));
+            }
+        }
+    }
+    if let Some(union) = query.unions.first() {
+        return Err(QueryError::unsupported(union.span.start, "UNION inside a subquery is not supported"));
+    }
+    let mut mentioned = Vec::new();
+    query_variables(query, &mut mentioned);
+    if let Some(local) = locals.iter().find(|l| mentioned.contains(l)) {
+        return Err(QueryError::unsupported(
+            expr.span.start,
+            format!("a subquery cannot read '{local}', a variable of a comprehension, quantifier or reduce(); bind it with WITH or UNWIND first"),
+        ));
+    }
+    let text = QUERY_TEXT.with(|t| t.borrow().clone());
+    SUBQUERY_DEPTH.with(|d| d.set(d.get() + 1));
+    let checked = check_single(&query.first, &text, vars);
+    SUBQUERY_DEPTH.with(|d| d.set(d.get() - 1));
+    let columns = checked?;
+    let returns = matches!(query.first.clauses.last(), Some(Clause::Return(_)));
+    if kind == SubqueryKind::Collect && (!returns || columns.len() != 1) {
+        return Err(QueryError::semantic(
+            expr.span.start,
+            "COLLECT { … } must end with a RETURN of exactly one column",
+        ));
+    }
+    Ok(())
+}
+
+/// Every variable name a query mentions: in patterns and in expressions.
+pub(crate) fn query_variables(query: &Query, out: &mut Vec<String>) {
+    let note_expr = |e: &Expr, out: &mut Vec<String>| {
+        e.walk(&mut |x| match &x.kind {
+            ExprKind::Variable(name) | ExprKind::MapProjection { variable: name, .. } => out.push(name.clone()),
+            ExprKind::PatternPredicate(element) | ExprKind::PatternComprehension { element, .. } => {
+                out.extend(element.variables().iter().map(|v| v.name.clone()));
+            }
+            ExprKind::Subquery { query, .. } => query_variables(query, out),
+            _ => {}
+        });
+    };
+    for part in std::iter::once(&query.first).chain(query.unions.iter().map(|u| &u.query)) {
+        for clause in &part.clauses {
+            match clause {
+                Clause::Match(m) => {
+                    for p in &m.pattern.parts {
+                        out.extend(p.element.variables().iter().map(|v| v.name.clone()));
+                        for props in p.element.property_maps() {
+                            note_expr(props, out);
+                        }
+                    }
+                    if let Some(w) = &m.where_ {
+                        note_expr(w, out);
+                    }
+                }
+                Clause::Unwind(u) => note_expr(&u.expr, out),
+                Clause::With(w) => {
+                    w.projection.items.iter().for_each(|i| note_expr(&i.expr, out));
+                    w.projection.order_by.iter().for_each(|o| note_expr(&o.expr, out));
+                    if let Some(c) = &w.where_ {
+                        note_expr(c, out);
+                    }
+                }
+                Clause::Return(r) => {
+                    r.projection.items.iter().for_each(|i| note_expr(&i.expr, out));
+                    r.projection.order_by.iter().for_each(|o| note_expr(&o.expr, out));
+                }
+                _ => {}
+            }
+        }
     }
 }
 
@@ -599,6 +708,7 @@ fn fold_constant(expr: &Expr) -> Result<()> {
             | ExprKind::CountStar
             | ExprKind::PatternPredicate(_)
             | ExprKind::PatternComprehension { .. }
+            | ExprKind::Subquery { .. }
             | ExprKind::MapProjection { .. }
             | ExprKind::ListComprehension { .. }
             | ExprKind::Quantified { .. }
@@ -648,6 +758,28 @@ fn check_inner(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) -> Re
                 ));
             }
             check_inner(base, vars, locals, Cx { patterns: false, ..cx })
+        }
+        // A pattern is a predicate wherever a predicate is expected: the operands of the
+        // boolean operators and the conditions of a CASE, in any clause.
+        ExprKind::Binary(BinaryOp::And | BinaryOp::Or | BinaryOp::Xor, left, right) => {
+            let predicate = Cx { patterns: true, ..cx };
+            check_inner(left, vars, locals, predicate)?;
+            check_inner(right, vars, locals, predicate)
+        }
+        ExprKind::Unary(UnaryOp::Not, operand) => check_inner(operand, vars, locals, Cx { patterns: true, ..cx }),
+        ExprKind::Subquery { kind, query } => {
+            let mut visible = vars.clone();
+            for local in locals.iter() {
+                visible.insert(local.clone(), Kind::Unknown);
+            }
+            check_subquery(expr, *kind, query, &visible, locals)
+        }
+        ExprKind::Case { operand: None, whens, otherwise } => {
+            for (when, then) in whens {
+                check_inner(when, vars, locals, Cx { patterns: true, ..cx })?;
+                check_inner(then, vars, locals, cx)?;
+            }
+            otherwise.iter().try_for_each(|e| check_inner(e, vars, locals, cx))
         }
         _ => expr.children().into_iter().try_for_each(|child| check_inner(child, vars, locals, cx)),
     }
@@ -716,15 +848,18 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
             check_inner(list, vars, locals, cx)?;
             locals.push(variable.clone());
             let inner = Cx { aggregates: Aggregates::Refused("a list comprehension"), ..cx };
-            let result =
-                predicate.iter().chain(projection.iter()).try_for_each(|e| check_inner(e, vars, locals, inner));
+            let filter = Cx { patterns: true, ..inner };
+            let result = predicate
+                .iter()
+                .try_for_each(|e| check_inner(e, vars, locals, filter))
+                .and_then(|()| projection.iter().try_for_each(|e| check_inner(e, vars, locals, inner)));
             locals.pop();
             result
         }
         ExprKind::Quantified { variable, list, predicate, .. } => {
             check_inner(list, vars, locals, cx)?;
             locals.push(variable.clone());
-            let inner = Cx { aggregates: Aggregates::Refused("a quantifier"), ..cx };
+            let inner = Cx { aggregates: Aggregates::Refused("a quantifier"), patterns: true, ..cx };
             let result = predicate.iter().try_for_each(|e| check_inner(e, vars, locals, inner));
             locals.pop();
             result
@@ -742,7 +877,7 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
             if !cx.patterns {
                 return Err(QueryError::semantic(
                     expr.span.start,
-                    "a pattern can only be used as a predicate in WHERE or in exists(); use a pattern comprehension [(a)-->(b) | b] for a list",
+                    "a pattern is a predicate: use it in WHERE, in a boolean expression or CASE condition, or as exists((a)-->(b)) to return its truth (openCypher refuses a bare pattern as a value); a pattern comprehension [(a)-->(b) | b] gives a list",
                 ));
             }
             check_pattern_predicate(element, vars, locals)
