@@ -3,6 +3,7 @@
 //! graph algorithms (`algo.*`) share one mechanism. Procedures only read: they reach the
 //! store through `Store`'s read methods (and `analytics`), never a write transaction.
 
+mod algo;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -192,6 +193,11 @@ impl<'a> CallContext<'a> {
         CallContext { store, registry, deadline }
     }
 
+    /// When the query must stop; long algorithms check it between rounds.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// Fails once the query's deadline has passed; long algorithms call it between rounds.
     pub fn check_deadline(&self) -> Result<(), CallError> {
         match self.deadline {
@@ -262,6 +268,7 @@ impl Registry {
     pub fn with_builtins() -> Registry {
         let mut registry = Registry::empty();
         schema::register(&mut registry);
+        algo::register(&mut registry);
         registry
     }
 
