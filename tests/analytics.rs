@@ -132,6 +132,48 @@ fn results_are_nodes_that_compose_with_the_rest_of_the_query() {
 }
 
 #[test]
+fn brokers_dyads_drift_similarity_and_paths_on_known_ties() {
+    let store = sample();
+    // Ann holds Bob and Cem together only with their own tie: no articulation point.
+    assert_eq!(
+        rows(&store, "CALL algo.brokers({eventTypes: ['Gift', 'Visit']}) YIELD node, articulationPoint RETURN node.name, articulationPoint"),
+        ["'Ann' | false", "'Cem' | false"]
+    );
+    assert_eq!(
+        rows(&store, "CALL algo.brokers({minWeight: 2}) YIELD node, articulationPoint, constraint RETURN node.name, articulationPoint, constraint"),
+        ["'Ann' | true | 0.5", "'Bob' | false | 1.0", "'Cem' | false | 1.0"]
+    );
+    assert_eq!(
+        rows(&store, "CALL algo.dyads({period: 'quarter'}) YIELD a, b, period, events, weight RETURN a.name, b.name, period, events, weight"),
+        [
+            "'Ann' | 'Bob' | '2024-Q1' | 2 | 2.0",
+            "'Ann' | 'Cem' | '2023-Q4' | 1 | 1.0",
+            "'Ann' | 'Cem' | '2024-Q1' | 1 | 1.0",
+            "'Bob' | 'Cem' | '2024-Q1' | 1 | 1.0"
+        ]
+    );
+    assert_eq!(
+        rows(&store, "CALL algo.drift({before: ['2023', '2023'], after: ['2024-01', '2024-02']}) YIELD a, b, before, after, change RETURN a.name, b.name, before, after, change"),
+        ["'Ann' | 'Bob' | 0.0 | 1.0 | 1.0", "'Bob' | 'Cem' | 0.0 | 1.0 | 1.0"],
+        "Ann and Cem's tie did not change, so it is not listed"
+    );
+    assert_eq!(
+        rows(&store, "CALL algo.similarity({minWeight: 2}) YIELD a, b, similarity, shared RETURN a.name, b.name, similarity, shared"),
+        ["'Bob' | 'Cem' | 1.0 | 1"]
+    );
+    assert_eq!(
+        rows(&store, "CALL algo.path('Bob', 'person:cem', {minWeight: 2}) YIELD nodes, cost, hops, weights RETURN [n IN nodes | n.name], cost, hops, weights"),
+        ["['Bob', 'Ann', 'Cem'] | 1.0 | 2 | [2.0, 2.0]"]
+    );
+    let e = error(&store, "CALL algo.path('Ann', 'Bolton')");
+    assert!(e.message.contains("argument `target`: 'Bolton' is not an actor of this projection"), "{}", e.message);
+    let e = error(&store, "CALL algo.drift({before: ['2024', '2023']})");
+    assert!(e.message.contains("option `before`: '2023' is before '2024'"), "{}", e.message);
+    let e = error(&store, "CALL algo.drift({from: '2024', before: ['2023', '2023'], after: ['2024', '2024']})");
+    assert!(e.message.contains("option `from`: drift compares the windows"), "{}", e.message);
+}
+
+#[test]
 fn the_projection_follows_the_store_after_a_commit() {
     let store = sample();
     let before = store.generation();
@@ -211,14 +253,24 @@ fn agreement_document(store: &Store, options: &str) -> serde_json::Value {
         "pagerank": scores("algo.pageRank", "score"),
         "betweenness": scores("algo.betweenness", "score"),
         "components": scores("algo.wcc", "component"),
+        "constraint": run(format!("CALL algo.brokers({options}) YIELD node, constraint RETURN node.id, constraint"))
+            .rows
+            .iter()
+            .map(|r| (key(&r[0]), match &r[1] {
+                QValue::Float(x) => serde_json::json!(x),
+                _ => serde_json::Value::Null,
+            }))
+            .collect::<BTreeMap<String, serde_json::Value>>(),
         "louvain": scores("algo.louvain", "community"),
         "modularity": float(&modularity),
     })
 }
 
 #[test]
-fn networkx_agrees_on_pagerank_betweenness_components_and_modularity() {
-    let Some(python) = common::peer_python("networkx_agrees_on_pagerank_betweenness_components_and_modularity") else {
+fn networkx_agrees_on_pagerank_betweenness_components_modularity_and_constraint() {
+    let Some(python) =
+        common::peer_python("networkx_agrees_on_pagerank_betweenness_components_modularity_and_constraint")
+    else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -235,19 +287,22 @@ fn networkx_agrees_on_pagerank_betweenness_components_and_modularity() {
         "{eventTypes: ['Meeting', 'Visit'], minWeight: 4}",
         "{directed: true, eventTypes: ['Gift'], weight: 'articles'}",
     ];
-    for options in projections {
-        let document = agreement_document(&store, options);
-        let input = dir.path().join("projection.json");
-        std::fs::write(&input, document.to_string()).expect("write projection");
-        let output = std::process::Command::new(&python).arg(script).arg(&input).output().expect("run python");
-        assert!(output.status.success(), "NetworkX failed: {}", String::from_utf8_lossy(&output.stderr));
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("NetworkX report");
+    let documents: Vec<serde_json::Value> = projections.iter().map(|o| agreement_document(&store, o)).collect();
+    let input = dir.path().join("projections.json");
+    std::fs::write(&input, serde_json::Value::Array(documents).to_string()).expect("write projections");
+    let output = std::process::Command::new(&python).arg(script).arg(&input).output().expect("run python");
+    assert!(output.status.success(), "NetworkX failed: {}", String::from_utf8_lossy(&output.stderr));
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("NetworkX reports");
+    assert_eq!(reports.len(), projections.len());
+    for (options, report) in projections.iter().zip(&reports) {
         println!("{options}: {report}");
         let number = |key: &str| report[key].as_f64().unwrap_or_else(|| panic!("{key} in {report}"));
         assert!(number("nodes") >= 10.0 && number("ties") >= 10.0, "{options}: too small to tell: {report}");
         assert!(number("pagerank_max_diff") < 1e-6, "{options}: PageRank differs: {report}");
         assert!(number("betweenness_max_diff") < 1e-9, "{options}: betweenness differs: {report}");
         assert_eq!(report["same_components"], true, "{options}: components differ: {report}");
+        assert!(number("constraint_max_diff") < 1e-9, "{options}: Burt's constraint differs: {report}");
+        assert_eq!(report["constraint_missing_differs"], false, "{options}: {report}");
         let ours = number("our_modularity");
         assert!((ours - number("networkx_modularity_of_our_partition")).abs() < 1e-9, "{options}: {report}");
         assert!(ours >= number("networkx_louvain_modularity") - 0.02, "{options}: our Louvain is worse: {report}");

@@ -1,15 +1,18 @@
 //! Graph analytics over a "who deals with whom" projection of the store: persons,
 //! countries or organizations linked when they share events (`projection`), and the
-//! algorithms that read it (`centrality`, `community`).
+//! algorithms that read it (`centrality`, `community`, `brokers`, `ties`, `path`).
 //!
 //! It may call `Store`'s read methods (label chunks, adjacency, node records) and
 //! `petgraph`; it never writes to the store and knows nothing of the query language: the
 //! `algo.*` procedures (`query::procedures`) and the `analyze` command both call it.
 
+pub mod brokers;
 pub mod centrality;
 pub mod community;
 pub mod options;
+pub mod path;
 pub mod projection;
+pub mod ties;
 
 pub use options::{Level, OptionError, ProjectionOptions, Weight};
 pub use projection::Projection;

@@ -100,11 +100,13 @@ impl Actors {
     }
 }
 
-/// Reads the events the options select, in id order, and hands each with its actors to
-/// `visit`; returns the actors. Shared by the projection and the per-period tie counts.
+/// Reads the events the options select and hands each with its actors to `visit` (with
+/// its date when the window needs it or `read_dates`); returns the actors. Shared by the
+/// projection and the per-period tie counts.
 pub fn scan_events(
     store: &Store,
     options: &ProjectionOptions,
+    read_dates: bool,
     deadline: Option<Instant>,
     mut visit: impl FnMut(&ScannedEvent),
 ) -> Result<Actors, AnalyticsError> {
@@ -140,7 +142,7 @@ pub fn scan_events(
             // One node's entries come together; the order of nodes does not matter here.
             for group in entries.chunk_by(|a, b| a.0 == b.0) {
                 let event = group[0].0;
-                let date = if options.needs_dates() { event_date(store, event)? } else { None };
+                let date = if read_dates || options.needs_dates() { event_date(store, event)? } else { None };
                 if !options.admits_date(date.as_deref()) {
                     continue;
                 }
@@ -280,7 +282,7 @@ impl Projection {
     ) -> Result<Projection, AnalyticsError> {
         let mut weights: FxHashMap<(u32, u32), f64> = FxHashMap::default();
         let mut reports: FxHashMap<(u32, u32), FxHashSet<NodeId>> = FxHashMap::default();
-        let actors = scan_events(store, options, deadline, |event| {
+        let actors = scan_events(store, options, false, deadline, |event| {
             let pairs = event.pairs(options.directed);
             if pairs.is_empty() {
                 return;

@@ -1,8 +1,8 @@
 """Recomputes diplograph's analytics with NetworkX on the same projection.
 
-Reads a JSON document (argv[1]) holding the projection (nodes, ties, directed) and
+Reads a JSON list of documents (argv[1]), each holding a projection (nodes, ties, directed) and
 diplograph's results (pagerank, betweenness, components, louvain partition and modularity),
-and prints a JSON report of NetworkX's figures and the largest differences. The Rust test
+and prints a JSON list of reports of NetworkX's figures and the largest differences. The Rust test
 (tests/analytics.rs) decides what passes.
 """
 
@@ -14,7 +14,11 @@ import networkx as nx
 
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
-        doc = json.load(f)
+        docs = json.load(f)
+    print(json.dumps([compare(doc) for doc in docs]))
+
+
+def compare(doc: dict) -> dict:
     graph = nx.DiGraph() if doc["directed"] else nx.Graph()
     graph.add_nodes_from(doc["nodes"])
     for source, target, weight in doc["ties"]:
@@ -50,7 +54,19 @@ def main() -> None:
         our_components.setdefault(component, set()).add(node)
     same_components = sorted(map(sorted, our_components.values())) == sorted(map(sorted, components))
 
+    constraint = nx.constraint(graph, weight="weight")
+    ours_constraint = doc["constraint"]
+    constraint_diff = max(
+        (abs(constraint[n] - ours_constraint[n]) for n in graph.nodes if ours_constraint.get(n) is not None),
+        default=0.0,
+    )
+    constraint_missing = sorted(n for n in graph.nodes if ours_constraint.get(n) is None) != sorted(
+        n for n in graph.nodes if graph.degree(n) == 0
+    )
+
     report = {
+        "constraint_max_diff": constraint_diff,
+        "constraint_missing_differs": constraint_missing,
         "nodes": graph.number_of_nodes(),
         "ties": graph.number_of_edges(),
         "pagerank_max_diff": max(abs(pagerank[n] - doc["pagerank"][n]) for n in graph.nodes),
@@ -61,7 +77,7 @@ def main() -> None:
         "networkx_modularity_of_our_partition": our_partition_q,
         "networkx_louvain_modularity": their_q,
     }
-    print(json.dumps(report))
+    return report
 
 
 if __name__ == "__main__":
