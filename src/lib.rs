@@ -1,6 +1,7 @@
 //! diplograph: facts extracted from news articles in, a durable typed property graph
 //! of diplomatic events out, and a read-only openCypher subset to ask it questions.
 
+pub mod analytics;
 pub mod check;
 pub mod cli;
 pub mod dump;

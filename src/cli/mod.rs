@@ -1,6 +1,7 @@
 //! The command line: clap definitions, store opening and exit codes. Errors reach the
 //! user as one readable message; exit 0 ok, 1 some records rejected or problems found, 2 error.
 
+mod analyze;
 mod inspect;
 mod maintenance;
 mod output;
@@ -76,6 +77,9 @@ enum Command {
     Query(query_cmd::QueryArgs),
     /// Interactive query prompt with history; statements end with `;`.
     Shell(query_cmd::ShellArgs),
+    /// Graph analytics over a who-deals-with-whom projection (the algo.* procedures).
+    #[command(subcommand)]
+    Analyze(analyze::Analysis),
     /// Verify the store's integrity: indexes, edges, counts, format version.
     Check,
     /// Write the whole store as article-batch JSON Lines (stdout or -o FILE).
@@ -156,6 +160,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Query(args) => query_cmd::query(&open(&db, OpenMode::MustExist)?, args),
         Command::Shell(args) => query_cmd::shell(&open(&db, OpenMode::MustExist)?, args),
+        Command::Analyze(analysis) => analyze::analyze(&open(&db, OpenMode::MustExist)?, analysis),
         Command::Check => maintenance::check(&open(&db, OpenMode::MustExistScan)?),
         Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExistScan)?, output.as_deref()),
         Command::Compact => maintenance::compact(&db),

@@ -227,13 +227,42 @@ pub enum RemoveItem {
     Labels { variable: Ident, labels: Vec<Ident> },
 }
 
-/// `Call = CALL ProcedureName [ ( Expression, … ) ] [YIELD …]` — parsed only to be refused.
+/// `Call = CALL ProcedureName [ ( Expression, … ) ] [YIELD (* | YieldItem, …) [Where]]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallClause {
-    pub procedure: String,
+    /// The dotted name as written (`db.labels`), its span covering every part.
+    pub procedure: Ident,
+    /// `None` when called without parentheses: a standalone call then takes its
+    /// arguments from the parameters of the same names.
     pub args: Option<Vec<Expr>>,
-    pub yields: Vec<Ident>,
+    pub yields: Yields,
+    /// `WHERE` after `YIELD`, over the yielded names.
+    pub where_: Option<Expr>,
     pub span: Span,
+}
+
+/// What a `CALL` binds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Yields {
+    /// No `YIELD`: a standalone call returns every field; an in-query call binds nothing.
+    Unspecified,
+    /// `YIELD *` (standalone calls only).
+    Star,
+    Items(Vec<YieldItem>),
+}
+
+/// `YieldItem = ProcedureResultField [AS Variable]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct YieldItem {
+    pub field: Ident,
+    pub alias: Option<Ident>,
+}
+
+impl YieldItem {
+    /// The variable the field is bound to.
+    pub fn variable(&self) -> &Ident {
+        self.alias.as_ref().unwrap_or(&self.field)
+    }
 }
 
 /// `Pattern = PatternPart { , PatternPart }`
@@ -904,15 +933,31 @@ impl fmt::Display for Clause {
                 })
             }
             Clause::Call(c) => {
-                write!(f, "CALL {}", c.procedure)?;
+                write!(f, "CALL ")?;
+                write_list(f, &c.procedure.name.split('.').collect::<Vec<_>>(), ".", |f, part| {
+                    write!(f, "{}", Key(part))
+                })?;
                 if let Some(args) = &c.args {
                     write!(f, "(")?;
                     write_list(f, args, ", ", |f, e| write!(f, "{e}"))?;
                     write!(f, ")")?;
                 }
-                if !c.yields.is_empty() {
-                    write!(f, " YIELD ")?;
-                    write_list(f, &c.yields, ", ", |f, y| write!(f, "{}", Name(&y.name)))?;
+                match &c.yields {
+                    Yields::Unspecified => {}
+                    Yields::Star => write!(f, " YIELD *")?,
+                    Yields::Items(items) => {
+                        write!(f, " YIELD ")?;
+                        write_list(f, items, ", ", |f, item| {
+                            write!(f, "{}", Key(&item.field.name))?;
+                            match &item.alias {
+                                Some(alias) => write!(f, " AS {}", Name(&alias.name)),
+                                None => Ok(()),
+                            }
+                        })?;
+                    }
+                }
+                if let Some(cond) = &c.where_ {
+                    write!(f, " WHERE {cond}")?;
                 }
                 Ok(())
             }

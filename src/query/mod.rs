@@ -8,6 +8,7 @@ pub mod format;
 pub mod lexer;
 pub mod parser;
 pub mod plan;
+pub mod procedures;
 pub mod semantic;
 pub mod value;
 
@@ -17,6 +18,7 @@ mod matcher;
 mod temporal;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::Value;
@@ -60,11 +62,23 @@ pub struct Prepared {
     options: QueryOptions,
 }
 
-/// Parses, checks and plans `text` against `store`'s statistics.
+/// Parses, checks and plans `text` against `store`'s statistics, with the built-in
+/// procedures.
 pub fn prepare(store: &Store, text: &str, options: &QueryOptions) -> Result<Prepared, QueryError> {
+    prepare_with(store, text, options, procedures::builtin())
+}
+
+/// Like `prepare`, resolving `CALL` against `procedures` (the TCK harness adds the test
+/// procedures its scenarios declare).
+pub fn prepare_with(
+    store: &Store,
+    text: &str,
+    options: &QueryOptions,
+    procedures: &Arc<procedures::Registry>,
+) -> Result<Prepared, QueryError> {
     let query = parse(text)?;
-    semantic::check(&query, text).map_err(|e| e.locate(text))?;
-    let plan = plan::plan_query(store, &query, text, options).map_err(|e| e.locate(text))?;
+    semantic::check(&query, text, procedures).map_err(|e| e.locate(text))?;
+    let plan = plan::plan_query(store, &query, text, options, procedures).map_err(|e| e.locate(text))?;
     Ok(Prepared { text: text.to_string(), columns: plan.columns.clone(), plan, options: options.clone() })
 }
 
@@ -114,7 +128,18 @@ pub struct QueryResult {
 
 /// Prepares and runs `text`, collecting every row.
 pub fn run(store: &Store, text: &str, params: &Params, options: &QueryOptions) -> Result<QueryResult, QueryError> {
-    let prepared = prepare(store, text, options)?;
+    run_with(store, text, params, options, procedures::builtin())
+}
+
+/// Like `run`, resolving `CALL` against `procedures`.
+pub fn run_with(
+    store: &Store,
+    text: &str,
+    params: &Params,
+    options: &QueryOptions,
+    procedures: &Arc<procedures::Registry>,
+) -> Result<QueryResult, QueryError> {
+    let prepared = prepare_with(store, text, options, procedures)?;
     let rows = prepared.execute(store, params)?.collect::<Result<Vec<_>, _>>()?;
     Ok(QueryResult { columns: prepared.columns, rows })
 }

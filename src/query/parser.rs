@@ -515,12 +515,16 @@ impl Parser<'_> {
         Ok(RemoveClause { items, span: self.span_from(start) })
     }
 
-    /// `Call = CALL Namespace.Name [( Expression, … )] [YIELD (* | Item {, Item}) [Where]]`
+    /// `Call = CALL ProcedureName [( Expression, … )] [YIELD (* | YieldItem {, YieldItem}) [Where]]`,
+    /// `ProcedureName = Namespace SymbolicName`, `YieldItem = ProcedureResultField [AS Variable]`
     fn call_clause(&mut self, start: usize) -> Result<CallClause> {
-        let mut procedure = self.schema_name("a procedure name")?.name;
+        let first = self.schema_name("a procedure name")?;
+        let mut procedure = first.clone();
         while self.eat(&TokenKind::Dot) {
-            procedure.push('.');
-            procedure.push_str(&self.schema_name("a procedure name")?.name);
+            let part = self.schema_name("a procedure name")?;
+            procedure.name.push('.');
+            procedure.name.push_str(&part.name);
+            procedure.span = procedure.span.to(part.span);
         }
         let mut args = None;
         if self.eat(&TokenKind::LParen) {
@@ -534,23 +538,26 @@ impl Parser<'_> {
             self.expect(&TokenKind::RParen)?;
             args = Some(list);
         }
-        let mut yields = Vec::new();
+        let mut yields = Yields::Unspecified;
+        let mut where_ = None;
         if self.eat_keyword("YIELD") {
-            if !self.eat(&TokenKind::Star) {
+            if self.eat(&TokenKind::Star) {
+                yields = Yields::Star;
+            } else {
+                let mut items = Vec::new();
                 loop {
-                    let mut name = self.schema_name("a yielded field")?;
-                    if self.eat_keyword("AS") {
-                        name = self.variable()?;
-                    }
-                    yields.push(name);
+                    let field = self.schema_name("a yielded field")?;
+                    let alias = if self.eat_keyword("AS") { Some(self.variable()?) } else { None };
+                    items.push(YieldItem { field, alias });
                     if !self.eat(&TokenKind::Comma) {
                         break;
                     }
                 }
+                yields = Yields::Items(items);
             }
-            let _ = self.where_clause()?;
+            where_ = self.where_clause()?;
         }
-        Ok(CallClause { procedure, args, yields, span: self.span_from(start) })
+        Ok(CallClause { procedure, args, yields, where_, span: self.span_from(start) })
     }
 
     // --- patterns -----------------------------------------------------------------------
@@ -1283,6 +1290,10 @@ mod tests {
         "CREATE (a:A {x: 1})-[:T {y: [1, 2]}]->(b) MERGE (c:C) ON CREATE SET c.x = 1 ON MATCH SET c += {y: 2}, c:D",
         "MATCH (n) SET n.x = 1, n = {y: 2}, n:L DELETE n DETACH DELETE n REMOVE n.x, n:L RETURN n",
         "CALL db.labels() YIELD label RETURN label",
+        "CALL algo.pageRank({level: 'country', directed: true}) YIELD node AS n, score WHERE score > 0.1 RETURN n.name",
+        "CALL test.my.proc YIELD *",
+        "CALL dbms.components",
+        "MATCH (n) CALL test.doNothing() RETURN n",
         "WITH * RETURN *",
         "RETURN 0x1F, 0o17, 1.5e10, .5, 1e-3, 'it\\'s', \"dq\"",
         "RETURN -9223372036854775808, 9223372036854775807, -0.0, 1.0E300",

@@ -3,11 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use super::ast::*;
 use super::error::{QueryError, Result};
 use super::functions;
-use super::semantic::{contains_aggregate, map_children, query_variables, reads_shadowed, source_text};
+use super::procedures::{Registry, Resolved};
+use super::semantic::{
+    contains_aggregate, is_standalone_call, map_children, query_variables, reads_shadowed, source_text,
+};
 use super::QueryOptions;
 use crate::model::ENTITY_KINDS;
 use crate::store::{Stats, Store};
@@ -25,6 +29,14 @@ pub fn is_hidden(name: &str) -> bool {
 pub struct Plan {
     pub root: Op,
     pub columns: Vec<String>,
+}
+
+/// A call's arguments: the expressions written, or (a standalone call without
+/// parentheses) the parameters named like the arguments.
+#[derive(Clone, Debug)]
+pub enum CallArgs {
+    Explicit(Vec<Expr>),
+    FromParameters,
 }
 
 /// One operator and the names of the columns of the rows it produces.
@@ -168,6 +180,16 @@ pub enum OpKind {
         expr: Expr,
         var: String,
     },
+    /// Calls a procedure once per input row, extending the row with the `yields` fields
+    /// (output indexes) of each row it returns. A void procedure inside a query passes
+    /// each row on once (`passes_row`); standalone, it returns nothing.
+    ProcedureCall {
+        input: Box<Op>,
+        procedure: Resolved,
+        args: CallArgs,
+        yields: Vec<usize>,
+        passes_row: bool,
+    },
     /// Evaluates items; `keep_input` keeps the input columns in front (for ORDER BY).
     Project {
         input: Box<Op>,
@@ -271,13 +293,25 @@ impl Op {
 }
 
 /// Plans a checked query.
-pub fn plan_query(store: &Store, query: &Query, text: &str, options: &QueryOptions) -> Result<Plan> {
+pub fn plan_query(
+    store: &Store,
+    query: &Query,
+    text: &str,
+    options: &QueryOptions,
+    procedures: &Arc<Registry>,
+) -> Result<Plan> {
     let stats = if options.use_indexes { store.stats()? } else { Stats::default() };
     // Only entities written with their kind are in the name index (ingest does that; a
     // store without any is not relied on).
     let name_index = options.use_indexes && store.has_name_index()?;
-    let planner =
-        Planner { stats, use_indexes: options.use_indexes, name_index, text, next_hidden: std::cell::Cell::new(0) };
+    let planner = Planner {
+        stats,
+        use_indexes: options.use_indexes,
+        name_index,
+        text,
+        next_hidden: std::cell::Cell::new(0),
+        procedures,
+    };
     let (first, columns) = planner.single(&query.first)?;
     if query.unions.is_empty() {
         return Ok(Plan { root: first, columns });
@@ -300,6 +334,7 @@ struct Planner<'t> {
     name_index: bool,
     text: &'t str,
     next_hidden: std::cell::Cell<usize>,
+    procedures: &'t Arc<Registry>,
 }
 
 /// A conjunct of a WHERE clause (or of an inline property map) waiting to be placed.
@@ -450,6 +485,13 @@ impl Planner<'_> {
                         where_ => self.plan_projection(op, &projection, where_.as_ref())?.0,
                     }
                 }
+                Clause::Call(call) => {
+                    let (planned, names) = self.plan_call(op, call, is_standalone_call(query))?;
+                    if is_standalone_call(query) {
+                        columns = names;
+                    }
+                    planned
+                }
                 Clause::Return(r) => {
                     let (op, projection) = self.lift_projection_subqueries(op, &r.projection)?;
                     let (projected, names) = self.plan_projection(op, &projection, None)?;
@@ -542,6 +584,48 @@ impl Planner<'_> {
         };
         let layout = input.extended(&[name]);
         Ok(Op::new(OpKind::Subquery { input: Box::new(input), inner: Box::new(inner), kind, column }, layout))
+    }
+
+    // --- CALL ---------------------------------------------------------------------------
+
+    /// Plans `CALL` on top of `input` (checked already: the procedure exists, the fields
+    /// are its own); returns the operator and the names it binds.
+    fn plan_call(&self, input: Op, call: &CallClause, standalone: bool) -> Result<(Op, Vec<String>)> {
+        let procedure = self.procedures.get(&call.procedure.name).cloned().ok_or_else(|| {
+            QueryError::semantic(
+                call.procedure.span.start,
+                format!("there is no procedure called {}", call.procedure.name),
+            )
+        })?;
+        let signature = procedure.signature().clone();
+        let (yields, names): (Vec<usize>, Vec<String>) = match &call.yields {
+            Yields::Unspecified | Yields::Star => {
+                signature.outputs.iter().enumerate().map(|(i, o)| (i, o.name.clone())).unzip()
+            }
+            Yields::Items(items) => items
+                .iter()
+                .filter_map(|item| Some((signature.output_index(&item.field.name)?, item.variable().name.clone())))
+                .unzip(),
+        };
+        // An in-query call without YIELD binds nothing (its rows still multiply the input).
+        let (yields, names) = if matches!(call.yields, Yields::Unspecified) && !standalone {
+            (Vec::new(), Vec::new())
+        } else {
+            (yields, names)
+        };
+        let args = match &call.args {
+            Some(args) => CallArgs::Explicit(args.clone()),
+            None => CallArgs::FromParameters,
+        };
+        let layout = input.extended(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        let passes_row = signature.is_void() && !standalone;
+        let resolved = Resolved { procedure, registry: self.procedures.clone() };
+        let kind = OpKind::ProcedureCall { input: Box::new(input), procedure: resolved, args, yields, passes_row };
+        let mut op = Op::new(kind, layout);
+        if let Some(cond) = &call.where_ {
+            op = filter(op, cond.clone());
+        }
+        Ok((op, names))
     }
 
     // --- MATCH --------------------------------------------------------------------------
@@ -1532,6 +1616,7 @@ impl Op {
             | OpKind::BuildPath { input, .. }
             | OpKind::Filter { input, .. }
             | OpKind::Unwind { input, .. }
+            | OpKind::ProcedureCall { input, .. }
             | OpKind::Project { input, .. }
             | OpKind::Aggregate { input, .. }
             | OpKind::Distinct { input, .. }
@@ -1591,6 +1676,28 @@ impl Op {
             OpKind::Filter { predicate, .. } => format!("Filter {}", shown(predicate)),
             OpKind::Optional { .. } => "Optional".to_string(),
             OpKind::Unwind { expr, var, .. } => format!("Unwind {} AS {}", shown(expr), display_name(var)),
+            OpKind::ProcedureCall { procedure, args, yields, .. } => {
+                let signature = procedure.procedure.signature();
+                let args = match args {
+                    CallArgs::Explicit(args) => args.iter().map(shown).collect::<Vec<_>>().join(", "),
+                    CallArgs::FromParameters => {
+                        signature.args.iter().map(|a| format!("${}", a.name)).collect::<Vec<_>>().join(", ")
+                    }
+                };
+                let fields: Vec<&str> = yields.iter().map(|&i| signature.outputs[i].name.as_str()).collect();
+                let names: Vec<String> =
+                    self.layout[self.layout.len() - yields.len()..].iter().map(|n| display_name(n)).collect();
+                let bound: Vec<String> = fields
+                    .iter()
+                    .zip(&names)
+                    .map(|(f, n)| if f == n { n.clone() } else { format!("{f} AS {n}") })
+                    .collect();
+                if bound.is_empty() {
+                    format!("ProcedureCall {}({args})", signature.name)
+                } else {
+                    format!("ProcedureCall {}({args}) YIELD {}", signature.name, bound.join(", "))
+                }
+            }
             OpKind::Project { items, .. } => {
                 let parts: Vec<String> = items
                     .iter()

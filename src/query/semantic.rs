@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::ast::*;
 use super::error::{ErrorKind, QueryError, Result};
 use super::functions;
+use super::procedures::{FieldType, Registry, Signature};
 
 /// What a variable is known to hold, as far as the text tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,12 +45,12 @@ thread_local! {
 }
 
 /// Checks a parsed query; the first problem found is returned with its position.
-pub fn check(query: &Query, text: &str) -> Result<()> {
+pub fn check(query: &Query, text: &str, procedures: &Registry) -> Result<()> {
     QUERY_TEXT.with(|t| text.clone_into(&mut t.borrow_mut()));
     refuse_writes(query)?;
-    let columns = check_single(&query.first, text, &Vars::new())?;
+    let columns = check_single(&query.first, text, &Vars::new(), procedures)?;
     for union in &query.unions {
-        let other = check_single(&union.query, text, &Vars::new())?;
+        let other = check_single(&union.query, text, &Vars::new(), procedures)?;
         if other != columns {
             return Err(QueryError::semantic(
                 union.span.start,
@@ -83,12 +84,6 @@ fn refuse_writes(query: &Query) -> Result<()> {
                 Clause::Create(_) | Clause::Merge(_) | Clause::Set(_) | Clause::Delete(_) | Clause::Remove(_) => {
                     return Err(QueryError::unsupported(clause.span().start, read_only_message(clause.keyword())));
                 }
-                Clause::Call(call) => {
-                    return Err(QueryError::unsupported(
-                        call.span.start,
-                        format!("procedure calls are not supported (CALL {})", call.procedure),
-                    ));
-                }
                 _ => {}
             }
         }
@@ -98,7 +93,7 @@ fn refuse_writes(query: &Query) -> Result<()> {
 
 /// Checks one query part, `outer` the variables a subquery sees from around it, and
 /// returns its column names.
-fn check_single(query: &SingleQuery, text: &str, outer: &Vars) -> Result<Vec<String>> {
+fn check_single(query: &SingleQuery, text: &str, outer: &Vars, procedures: &Registry) -> Result<Vec<String>> {
     let last = query.clauses.len().saturating_sub(1);
     let mut vars = outer.clone();
     let mut columns = Vec::new();
@@ -136,6 +131,13 @@ fn check_single(query: &SingleQuery, text: &str, outer: &Vars) -> Result<Vec<Str
                 }
                 columns = check_projection(&r.projection, &vars, text, false)?.columns;
             }
+            Clause::Call(call) => {
+                let standalone = is_standalone_call(query);
+                let yielded = check_call(call, &mut vars, procedures, standalone)?;
+                if standalone {
+                    columns = yielded;
+                }
+            }
             // Refused before this point.
             _ => return Err(QueryError::unsupported(clause.span().start, read_only_message(clause.keyword()))),
         }
@@ -144,6 +146,7 @@ fn check_single(query: &SingleQuery, text: &str, outer: &Vars) -> Result<Vec<Str
         Some(Clause::Return(_)) => Ok(columns),
         // EXISTS { MATCH … } and COUNT { MATCH … } need no RETURN.
         Some(Clause::Match(_) | Clause::Unwind(_) | Clause::With(_)) if in_subquery() => Ok(columns),
+        Some(Clause::Call(_)) if is_standalone_call(query) => Ok(columns),
         Some(other) => Err(QueryError::semantic(
             other.span().end,
             format!("a query cannot end with {}: add a RETURN clause", other.keyword()),
@@ -193,7 +196,7 @@ fn check_subquery(expr: &Expr, kind: SubqueryKind, query: &Query, vars: &Vars, l
     }
     let text = QUERY_TEXT.with(|t| t.borrow().clone());
     SUBQUERY_DEPTH.with(|d| d.set(d.get() + 1));
-    let checked = check_single(&query.first, &text, vars);
+    let checked = check_single(&query.first, &text, vars, &Registry::empty());
     SUBQUERY_DEPTH.with(|d| d.set(d.get() - 1));
     let columns = checked?;
     let returns = matches!(query.first.clauses.last(), Some(Clause::Return(_)));
@@ -248,6 +251,149 @@ pub(crate) fn query_variables(query: &Query, out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// A query made of one `CALL` and nothing else: it returns the procedure's fields.
+pub fn is_standalone_call(query: &SingleQuery) -> bool {
+    matches!(query.clauses.as_slice(), [Clause::Call(_)])
+}
+
+/// `CALL`: the procedure is known, the arguments fit its signature, the yielded fields
+/// exist and bind fresh variables, and WHERE after YIELD reads them. Returns the names a
+/// standalone call returns.
+fn check_call(call: &CallClause, vars: &mut Vars, procedures: &Registry, standalone: bool) -> Result<Vec<String>> {
+    let name = &call.procedure.name;
+    let procedure = procedures.get(name).ok_or_else(|| {
+        QueryError::semantic(
+            call.procedure.span.start,
+            format!("there is no procedure called {name}; `CALL dbms.procedures()` lists the procedures"),
+        )
+    })?;
+    let signature = procedure.signature();
+    match &call.args {
+        Some(args) => check_call_arguments(call, args, signature, vars)?,
+        None if !standalone && !signature.args.is_empty() => {
+            return Err(QueryError::semantic(
+                call.procedure.span.end,
+                format!(
+                    "{name} takes arguments: inside a query they must be passed in parentheses ({}); only a standalone CALL reads them from parameters of the same names",
+                    argument_list(signature)
+                ),
+            ));
+        }
+        None => {}
+    }
+    let mut bound: Vec<(Ident, Kind)> = Vec::new();
+    match &call.yields {
+        Yields::Unspecified if standalone => {
+            return Ok(signature.outputs.iter().map(|o| o.name.clone()).collect());
+        }
+        Yields::Unspecified => {}
+        Yields::Star if standalone => {
+            return Ok(signature.outputs.iter().map(|o| o.name.clone()).collect());
+        }
+        Yields::Star => {
+            return Err(QueryError::semantic(
+                call.span.start,
+                format!("YIELD * is only allowed in a standalone CALL; name the fields of {name} to yield"),
+            ));
+        }
+        Yields::Items(items) => {
+            for item in items {
+                let Some(index) = signature.output_index(&item.field.name) else {
+                    let fields: Vec<&str> = signature.outputs.iter().map(|o| o.name.as_str()).collect();
+                    return Err(QueryError::semantic(
+                        item.field.span.start,
+                        format!(
+                            "{name} yields no field '{}'; its fields are: {}",
+                            item.field.name,
+                            if fields.is_empty() { "none".to_string() } else { fields.join(", ") }
+                        ),
+                    ));
+                };
+                let var = item.variable();
+                if vars.contains_key(&var.name) || bound.iter().any(|(b, _)| b.name == var.name) {
+                    return Err(already_bound(var));
+                }
+                let kind = match signature.outputs[index].ty {
+                    FieldType::Node => Kind::Node,
+                    FieldType::Relationship => Kind::Relationship,
+                    _ => Kind::Unknown,
+                };
+                bound.push((var.clone(), kind));
+            }
+        }
+    }
+    let names: Vec<String> = bound.iter().map(|(v, _)| v.name.clone()).collect();
+    for (var, kind) in bound {
+        vars.insert(var.name, kind);
+    }
+    if let Some(cond) = &call.where_ {
+        check_predicate(cond, vars)?;
+    }
+    Ok(names)
+}
+
+fn argument_list(signature: &Signature) -> String {
+    let args: Vec<String> = signature.args.iter().map(|a| format!("{} :: {}", a.name, a.ty)).collect();
+    args.join(", ")
+}
+
+/// Explicit arguments: as many as the signature takes (trailing ones with defaults may be
+/// left out), no aggregates, and no literal of the wrong type.
+fn check_call_arguments(call: &CallClause, args: &[Expr], signature: &Signature, vars: &Vars) -> Result<()> {
+    let (required, total) = (signature.required_args(), signature.args.len());
+    if args.len() < required || args.len() > total {
+        let wanted = match (required, total) {
+            (0, 0) => "no".to_string(),
+            _ if required == total => format!("{total}"),
+            _ => format!("{required} to {total}"),
+        };
+        let at = args.get(total).map_or(call.procedure.span.end, |a| a.span.start);
+        return Err(QueryError::semantic(
+            at,
+            format!(
+                "{} takes {wanted} argument{} ({}) but was given {}",
+                signature.name,
+                if total == 1 { "" } else { "s" },
+                argument_list(signature),
+                args.len()
+            ),
+        ));
+    }
+    for (arg, declared) in args.iter().zip(&signature.args) {
+        check_expr(arg, vars, Aggregates::Refused("procedure arguments"))?;
+        if let Some(found) = literal_type(arg) {
+            if !declared.ty.admits(&found) {
+                return Err(QueryError::semantic(
+                    arg.span.start,
+                    format!(
+                        "argument `{}` of {} must be {}, not {}",
+                        declared.name,
+                        signature.name,
+                        declared.ty,
+                        found.type_name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stand-in value of a literal's type, to test it against a declared argument type.
+fn literal_type(expr: &Expr) -> Option<super::value::QValue> {
+    use super::value::QValue;
+    Some(match &expr.kind {
+        ExprKind::Literal(Literal::Null) => QValue::Null,
+        ExprKind::Literal(Literal::Bool(b)) => QValue::Bool(*b),
+        ExprKind::Literal(Literal::Int(i)) => QValue::Int(*i),
+        ExprKind::Literal(Literal::Float(x)) => QValue::Float(*x),
+        ExprKind::Literal(Literal::Str(_)) => QValue::str(""),
+        ExprKind::Map(_) => QValue::Map(Default::default()),
+        ExprKind::List(items) => QValue::List(items.iter().map(literal_type).collect::<Option<Vec<_>>>()?),
+        _ => return None,
+    })
 }
 
 fn already_bound(var: &Ident) -> QueryError {

@@ -13,7 +13,6 @@ pub const OUT_OF_SCOPE_FOLDERS: &[(&str, &str)] = &[
     ("clauses/set", "write clause SET"),
     ("clauses/delete", "write clause DELETE"),
     ("clauses/remove", "write clause REMOVE"),
-    ("clauses/call", "procedures (CALL)"),
 ];
 
 /// The reason a whole folder is skipped, if it is.
@@ -39,7 +38,7 @@ fn rules() -> &'static [Rule] {
             rule(r"(^|[^.\w$:])SET\b", "query uses SET"),
             rule(r"(^|[^.\w$])(DETACH\s+)?DELETE\b", "query uses DELETE"),
             rule(r"(^|[^.\w$])REMOVE\b", "query uses REMOVE"),
-            rule(r"(^|[^.\w$])CALL\b", "query uses CALL"),
+            rule(r"(^|[^.\w$])CALL\s*\{", "query uses a CALL { } subquery"),
             rule(r"(^|[^.\w$])FOREACH\b", "query uses FOREACH"),
         ]
     })
@@ -102,5 +101,8 @@ mod tests {
         assert_eq!(query_out_of_scope("RETURN any(x IN [1] WHERE x = 1)"), None);
         assert_eq!(query_out_of_scope("RETURN date('2020-01-01')"), None);
         assert_eq!(query_out_of_scope("MATCH (n) WHERE n.time > 1 RETURN n"), None);
+        // Procedure calls run; CALL { } subqueries do not.
+        assert_eq!(query_out_of_scope("CALL db.labels() YIELD label RETURN label"), None);
+        assert_eq!(query_out_of_scope("CALL { MATCH (n) RETURN n } RETURN n"), Some("query uses a CALL { } subquery"));
     }
 }
