@@ -227,7 +227,8 @@ pub struct Rows<'a> {
 }
 
 impl Rows<'_> {
-    /// Reports a rejected row as `FILE:LINE: column: reason` and keeps it verbatim.
+    /// Reports a rejected row as `FILE:LINE: column: reason` and keeps it verbatim (a row
+    /// over `MAX_ROW_BYTES` is reported but not copied).
     pub fn reject(&mut self, source: &str, line: &Line, column: &str, reason: &str) -> Result<(), ImportError> {
         self.counts.rejected += 1;
         (self.report)(&Diagnostic {
@@ -237,7 +238,8 @@ impl Rows<'_> {
             reason: reason.to_string(),
             is_warning: false,
         });
-        if let Some((path, writer)) = &mut self.rejects {
+        // A row over the length bound was not kept in memory, so it cannot be copied.
+        if let Some((path, writer)) = self.rejects.as_mut().filter(|_| !line.too_long) {
             let written = writer.write_all(&line.bytes).and_then(|_| writer.write_all(b"\n"));
             written.map_err(|error| ImportError::Rejects { path: path.clone(), error })?;
         }
