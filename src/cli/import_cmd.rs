@@ -56,7 +56,16 @@ pub struct ImportArgs {
 pub fn import(db: &Path, args: ImportArgs) -> Result<u8, Failure> {
     let ontology = Ontology::embedded();
     let mapping = load_mapping(args.mapping, ontology)?;
-    let options = ImportOptions { aid_as_gifts: args.with_aid_as_gifts, rejects: args.rejects };
+    // `--emit` stores nothing, but an existing store still tells later mentions their events.
+    let emit_store = match args.emit && db.exists() {
+        true => Some(open(db, crate::store::OpenMode::MustExist)?),
+        false => None,
+    };
+    let options = ImportOptions {
+        known_events: emit_store.as_ref(),
+        aid_as_gifts: args.with_aid_as_gifts,
+        rejects: args.rejects,
+    };
     let total: Option<u64> = args.files.iter().map(|f| import::source::source_size(f)).sum();
     let bar = super::progress_bar(total, std::io::stderr().is_terminal());
     let progress = |event: Progress| match event {
@@ -111,7 +120,7 @@ fn import_failure(err: ImportError) -> Failure {
         ImportError::Input { .. } | ImportError::Rejects { .. } => Failure::Message(format!(
             "{err}\nnothing was stored: an import stores its articles after reading all of its files; fix the cause and re-run"
         )),
-        ImportError::Ingest(_) | ImportError::Emit(_) => Failure::Message(format!(
+        ImportError::Ingest(_) | ImportError::Store(_) | ImportError::Emit(_) => Failure::Message(format!(
             "{err}\nthe articles committed before the failure are stored; re-running the import is idempotent"
         )),
     }

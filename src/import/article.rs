@@ -63,6 +63,8 @@ pub struct Fact {
     pub confidence: Option<f64>,
     pub evidence: Vec<String>,
     pub according_to: String,
+    /// The dataset ids of the rows this fact came from (`gdelt:1256322925`).
+    pub source_ids: Vec<String>,
 }
 
 impl Fact {
@@ -153,6 +155,7 @@ pub fn make_fact(
         confidence,
         evidence: Vec::new(),
         according_to: according_to.to_string(),
+        source_ids: Vec::new(),
     })
 }
 
@@ -179,6 +182,11 @@ impl ArticleDraft {
             for line in fact.evidence {
                 if !existing.evidence.contains(&line) {
                     existing.evidence.push(line);
+                }
+            }
+            for id in fact.source_ids {
+                if !existing.source_ids.contains(&id) {
+                    existing.source_ids.push(id);
                 }
             }
             existing.confidence = match (existing.confidence, fact.confidence) {
@@ -234,6 +242,9 @@ impl ArticleDraft {
             object.insert("according_to".into(), json!(fact.according_to));
             if let Some(confidence) = fact.confidence {
                 object.insert("confidence".into(), json!(round_confidence(confidence)));
+            }
+            if !fact.source_ids.is_empty() {
+                object.insert("source_ids".into(), json!(fact.source_ids));
             }
             facts.push(Json::Object(object));
         }
@@ -336,6 +347,7 @@ mod tests {
             confidence: Some(0.5),
             evidence: vec!["row 1".into()],
             according_to: "GDELT".into(),
+            source_ids: vec!["gdelt:1".into()],
         }
     }
 
@@ -359,11 +371,13 @@ mod tests {
         let mut mirrored = visit("russia", "TURKEY");
         mirrored.evidence = vec!["row 2".into()];
         mirrored.confidence = Some(0.9);
+        mirrored.source_ids = vec!["gdelt:2".into()];
         assert!(article.add_fact(mirrored));
         assert!(!article.add_fact(visit("Turkey", "Russia")));
         assert_eq!(article.facts.len(), 2);
         assert_eq!(article.facts[0].evidence, ["row 1", "row 2"]);
         assert_eq!(article.facts[0].confidence, Some(0.9));
+        assert_eq!(article.facts[0].source_ids, ["gdelt:1", "gdelt:2"]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use super::source::{Line, LineReader};
 use super::{ImportError, ImportOptions, Rows};
 use crate::ingest::validate::check_date;
 use crate::ontology::Ontology;
+use crate::store::Store;
 
 pub const EVENT_COLUMNS: usize = 61;
 pub const MENTION_COLUMNS: usize = 16;
@@ -71,6 +72,10 @@ struct MentionedArticle {
 
 /// The state of one GDELT import run.
 pub struct GdeltImport<'m> {
+    /// The store whose source-id index holds events imported by earlier runs.
+    known: Option<&'m Store>,
+    /// Event ids the store was asked about and does not have.
+    unknown_events: FxHashSet<u64>,
     mapping: &'m Mapping,
     ontology: &'m Ontology,
     opt_ins: Vec<&'static str>,
@@ -87,8 +92,15 @@ pub struct GdeltImport<'m> {
 }
 
 impl<'m> GdeltImport<'m> {
-    pub fn new(mapping: &'m Mapping, ontology: &'m Ontology, options: &ImportOptions) -> Self {
+    pub fn new(
+        mapping: &'m Mapping,
+        ontology: &'m Ontology,
+        options: &ImportOptions<'_>,
+        known: Option<&'m Store>,
+    ) -> Self {
         GdeltImport {
+            known,
+            unknown_events: FxHashSet::default(),
             mapping,
             ontology,
             opt_ins: options.opt_ins(),
@@ -204,6 +216,8 @@ impl<'m> GdeltImport<'m> {
         } else {
             rows.counts.folded += 1;
         }
+        let mut fact = fact;
+        fact.source_ids = vec![format!("gdelt:{event_id}")];
         let factor = fact.confidence.unwrap_or(1.0);
         self.events.insert(
             event_id,
@@ -387,14 +401,15 @@ impl<'m> GdeltImport<'m> {
                 return rows.reject(source, line, "Confidence", &reason);
             }
         };
-        let Some(event) = self.events.get_mut(&event_id) else {
+        if !self.events.contains_key(&event_id) && !self.find_stored_event(event_id, source, line)? {
             if self.dropped_events.contains(&event_id) {
                 rows.counts.dropped += 1;
             } else {
                 rows.counts.unmatched_mentions += 1;
             }
             return Ok(());
-        };
+        }
+        let Some(event) = self.events.get_mut(&event_id) else { return Ok(()) };
         let mut hasher = FxHasher::default();
         (event_id, identifier, cols[6].trim()).hash(&mut hasher);
         if !self.seen_mentions.insert(hasher.finish()) {
@@ -434,6 +449,35 @@ impl<'m> GdeltImport<'m> {
             None => mentions.push((event_id, vec![evidence], confidence)),
         }
         Ok(())
+    }
+
+    /// Looks a mention's event up among the events earlier runs stored; a found one joins
+    /// this run's events (its confidence factor is that of the first rule making its type
+    /// and status, since the store keeps no CAMEO code).
+    fn find_stored_event(&mut self, event_id: u64, source: &str, line: &Line) -> Result<bool, ImportError> {
+        let Some(store) = self.known else { return Ok(false) };
+        if self.dropped_events.contains(&event_id) || !self.unknown_events.insert(event_id) {
+            return Ok(false);
+        }
+        let Some(fact) = super::known::stored_fact(store, self.ontology, &format!("gdelt:{event_id}"))? else {
+            return Ok(false);
+        };
+        self.unknown_events.remove(&event_id);
+        let rule = self.mapping.cameo_rules.iter().find(|r| r.event_type == fact.event_type && r.status == fact.status);
+        self.events.insert(
+            event_id,
+            KeptEvent {
+                code: String::new(),
+                code_name: String::new(),
+                factor: rule.map_or(1.0, |r| r.confidence),
+                fact: Fact { according_to: "GDELT".to_string(), ..fact },
+                source_url: String::new(),
+                added: String::new(),
+                origin: (source.to_string(), line.number),
+                mentioned: true,
+            },
+        );
+        Ok(true)
     }
 
     /// The run's articles: one per mentioned document, then one per SOURCEURL of the
@@ -497,7 +541,12 @@ fn actor_geo(actor_base: usize) -> usize {
 }
 
 fn mention_evidence(event_id: u64, code: &str, code_name: &str, cols: &[&str]) -> String {
-    let mut text = format!("GDELT event {event_id}, CAMEO {code} ({code_name}): sentence {}", cols[6].trim());
+    let event = if code.is_empty() {
+        format!("GDELT event {event_id} (imported earlier)")
+    } else {
+        format!("GDELT event {event_id}, CAMEO {code} ({code_name})")
+    };
+    let mut text = format!("{event}: sentence {}", cols[6].trim());
     for (label, value) in [("actor1", cols[7]), ("actor2", cols[8]), ("action", cols[9])] {
         let value = value.trim();
         if !value.is_empty() && value != "-1" {

@@ -6,6 +6,7 @@
 
 pub mod article;
 pub mod gdelt;
+pub mod known;
 pub mod mapping;
 pub mod source;
 
@@ -37,15 +38,17 @@ impl Format {
 }
 
 /// Choices of one import run.
-#[derive(Clone, Debug, Default)]
-pub struct ImportOptions {
+#[derive(Clone, Default)]
+pub struct ImportOptions<'s> {
+    /// With `--emit`: a store whose earlier imports later mentions may name (read only).
+    pub known_events: Option<&'s Store>,
     /// Turn CAMEO 071 / PLOVER AID (aid, sometimes gifts) into gift facts.
     pub aid_as_gifts: bool,
     /// Keep every rejected row, verbatim, in this file.
     pub rejects: Option<PathBuf>,
 }
 
-impl ImportOptions {
+impl ImportOptions<'_> {
     /// The mapping's opt-in rule names this run enables.
     pub fn opt_ins(&self) -> Vec<&'static str> {
         if self.aid_as_gifts {
@@ -75,6 +78,8 @@ pub enum Progress {
 pub enum ImportError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("{source_name}: {reason}")]
     Input { source_name: String, reason: String },
     #[error("cannot write rejected rows to {path}: {error}")]
@@ -146,7 +151,7 @@ pub fn run(
     format: Format,
     sources: &[String],
     mapping: &Mapping,
-    options: &ImportOptions,
+    options: &ImportOptions<'_>,
     report: &mut dyn FnMut(&Diagnostic),
     progress: &dyn Fn(Progress),
 ) -> Result<ImportSummary, ImportError> {
@@ -161,9 +166,14 @@ pub fn run(
     };
     let mut rows =
         Rows { report, rejects, counts: RowCounts::default(), bytes_read: &bytes_read, progress, since_progress: 0 };
+    // Mentions of events imported by earlier runs find them in the store (read-only).
+    let known = match &output {
+        Output::Store(store) => Some(*store),
+        Output::Emit(_) => options.known_events,
+    };
     let drafts = match format {
         Format::Gdelt => {
-            let mut reader = gdelt::GdeltImport::new(mapping, ontology, options);
+            let mut reader = gdelt::GdeltImport::new(mapping, ontology, options, known);
             for name in sources {
                 source::for_each_stream(name, &bytes_read, &mut |member, input| {
                     reader.read_stream(member, input, &mut rows)
