@@ -448,3 +448,32 @@ fn removing_an_imported_article_removes_its_events_and_their_source_ids() {
     let check = ws.cmd(&["check"]).output().expect("run check");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
 }
+
+#[test]
+fn check_reports_a_source_id_entry_pointing_at_no_event_that_lists_it() {
+    let ws = Workspace::new();
+    assert!(import(&ws, &[s(&sample(EXPORT_2025))]).status.success());
+    {
+        let db = sled::open(ws.db()).expect("open sled");
+        let mut key = vec![0x09u8];
+        key.extend_from_slice(b"gdelt:42");
+        db.insert(key, &0u64.to_be_bytes()).expect("insert");
+        db.flush().expect("flush");
+    }
+    let check = ws.cmd(&["check"]).output().expect("run check");
+    assert_eq!(check.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&check.stdout).into_owned() + &stderr(&check);
+    assert!(text.contains("source-id index: 'gdelt:42' points at node 0, which is no event listing it"), "{text}");
+}
+
+#[test]
+fn a_source_id_that_is_not_dataset_colon_id_rejects_its_record() {
+    let ws = Workspace::new();
+    let batch = ws.write(
+        "bad-ids.jsonl",
+        &common::article("a", "", r#"{"type":"meeting","participants":["A","B"],"source_ids":["1256322925"]}"#),
+    );
+    let output = ws.ingest(&batch);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("facts[0].source_ids[0]: '1256322925' is not DATASET:ID"), "{}", stderr(&output));
+}
