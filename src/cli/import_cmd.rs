@@ -17,12 +17,15 @@ pub const MAPPING_ENV: &str = "DIPLOGRAPH_IMPORT_MAPPING";
 pub enum DatasetFormat {
     /// GDELT 2.0 events exports and mentions files (tab-separated, .zip/.gz or plain).
     Gdelt,
+    /// ICEWS coded event data (.tab files with a header row).
+    Icews,
 }
 
 impl From<DatasetFormat> for import::Format {
     fn from(format: DatasetFormat) -> Self {
         match format {
             DatasetFormat::Gdelt => import::Format::Gdelt,
+            DatasetFormat::Icews => import::Format::Icews,
         }
     }
 }

@@ -58,6 +58,10 @@ pub struct Dropped {
 /// How actor codes become entities (see the mapping file's `actors`).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ActorRules {
+    /// ICEWS sectors of a state organ: a generic agent "Role (Country)" with one is its Country.
+    pub state_sectors: Vec<String>,
+    /// Words that make an ICEWS name with an organisation sector an Organization, not its leader.
+    pub organization_words: Vec<String>,
     pub person_types: Vec<String>,
     pub organization_types: Vec<String>,
     pub generic_words: Vec<String>,
@@ -114,6 +118,10 @@ struct MappingFile {
 struct ActorsFile {
     #[serde(rename = "$comment")]
     _comment: Option<String>,
+    #[serde(default)]
+    state_sectors: Vec<String>,
+    #[serde(default)]
+    organization_words: Vec<String>,
     #[serde(default)]
     person_types: Vec<String>,
     #[serde(default)]
@@ -194,6 +202,8 @@ impl Mapping {
             }
         }
         let actors = ActorRules {
+            state_sectors: file.actors.state_sectors,
+            organization_words: file.actors.organization_words,
             person_types: file.actors.person_types,
             organization_types: file.actors.organization_types,
             generic_words: file.actors.generic_words,

@@ -6,6 +6,7 @@
 
 pub mod article;
 pub mod gdelt;
+pub mod icews;
 pub mod known;
 pub mod mapping;
 pub mod source;
@@ -27,12 +28,14 @@ use source::{Line, MAX_ROW_BYTES};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Gdelt,
+    Icews,
 }
 
 impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Gdelt => "gdelt",
+            Format::Icews => "icews",
         }
     }
 }
@@ -174,6 +177,15 @@ pub fn run(
     let drafts = match format {
         Format::Gdelt => {
             let mut reader = gdelt::GdeltImport::new(mapping, ontology, options, known);
+            for name in sources {
+                source::for_each_stream(name, &bytes_read, &mut |member, input| {
+                    reader.read_stream(member, input, &mut rows)
+                })?;
+            }
+            reader.finish()
+        }
+        Format::Icews => {
+            let mut reader = icews::IcewsImport::new(mapping, ontology, options);
             for name in sources {
                 source::for_each_stream(name, &bytes_read, &mut |member, input| {
                     reader.read_stream(member, input, &mut rows)
