@@ -19,6 +19,10 @@ pub enum DatasetFormat {
     Gdelt,
     /// ICEWS coded event data (.tab files with a header row).
     Icews,
+    /// POLECAT weekly files (PLOVER-coded, tab-separated with a header row).
+    Polecat,
+    /// PLOVER JSON records (one JSON array or JSON Lines).
+    PloverJson,
 }
 
 impl From<DatasetFormat> for import::Format {
@@ -26,6 +30,8 @@ impl From<DatasetFormat> for import::Format {
         match format {
             DatasetFormat::Gdelt => import::Format::Gdelt,
             DatasetFormat::Icews => import::Format::Icews,
+            DatasetFormat::Polecat => import::Format::Polecat,
+            DatasetFormat::PloverJson => import::Format::PloverJson,
         }
     }
 }

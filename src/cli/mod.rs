@@ -47,7 +47,7 @@ enum Command {
         #[arg(long)]
         compress: bool,
     },
-    /// Import public event data (GDELT 2.0 events and mentions, ICEWS) as article batches.
+    /// Import public event data (GDELT 2.0, ICEWS, POLECAT, PLOVER JSON) as article batches.
     Import(import_cmd::ImportArgs),
     /// Node counts per label and edge counts per type.
     Stats {

@@ -32,22 +32,23 @@ impl Entity {
 /// What one row offers a rule: its two actors, their countries, and its place.
 #[derive(Clone, Debug, Default)]
 pub struct RowActors {
-    pub source: Option<Entity>,
-    pub target: Option<Entity>,
+    /// The source side: one actor, or several for a compound actor (POLECAT `A; B`).
+    pub source: Vec<Entity>,
+    pub target: Vec<Entity>,
     pub source_country: Option<Entity>,
     pub target_country: Option<Entity>,
     pub place: Option<Entity>,
 }
 
 impl RowActors {
-    fn take(&self, source: &RoleSource) -> Option<Entity> {
+    fn take(&self, source: &RoleSource) -> Vec<Entity> {
         match source {
             RoleSource::Source => self.source.clone(),
             RoleSource::Target => self.target.clone(),
-            RoleSource::SourceCountry => self.source_country.clone(),
-            RoleSource::TargetCountry => self.target_country.clone(),
-            RoleSource::Place => self.place.clone(),
-            RoleSource::Item(item) => Some(Entity::new("Item", item.clone())),
+            RoleSource::SourceCountry => self.source_country.clone().into_iter().collect(),
+            RoleSource::TargetCountry => self.target_country.clone().into_iter().collect(),
+            RoleSource::Place => self.place.clone().into_iter().collect(),
+            RoleSource::Item(item) => vec![Entity::new("Item", item.clone())],
         }
     }
 }
@@ -114,16 +115,17 @@ pub fn make_fact(
     let mut roles = Vec::new();
     for ((field, sources), role) in rule.roles.iter().zip(&event_type.roles) {
         let mut fillers: Vec<Entity> = Vec::new();
-        for source in sources {
-            let Some(entity) = actors.take(source) else { continue };
-            if !role.kinds.iter().any(|k| k == entity.kind) {
-                continue;
-            }
-            if fillers.iter().all(|f| f.identity() != entity.identity()) {
-                fillers.push(entity);
-            }
-            if role.max == Some(1) {
-                break;
+        'sources: for source in sources {
+            for entity in actors.take(source) {
+                if !role.kinds.iter().any(|k| k == entity.kind) {
+                    continue;
+                }
+                if fillers.iter().all(|f| f.identity() != entity.identity()) {
+                    fillers.push(entity);
+                }
+                if role.max == Some(1) {
+                    break 'sources;
+                }
             }
         }
         if fillers.len() < role.min {

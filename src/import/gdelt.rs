@@ -116,7 +116,7 @@ impl<'m> GdeltImport<'m> {
     }
 
     /// Reads one stream: an events export or a mentions file, told apart by its first line.
-    pub fn read_stream(
+    fn read_stream_impl(
         &mut self,
         source: &str,
         input: &mut dyn BufRead,
@@ -247,7 +247,13 @@ impl<'m> GdeltImport<'m> {
     fn row_actors(&self, cols: &[&str]) -> RowActors {
         let (source, source_country) = self.actor(cols, ACTOR1);
         let (target, target_country) = self.actor(cols, ACTOR2);
-        RowActors { source, target, source_country, target_country, place: self.action_place(cols) }
+        RowActors {
+            source: source.into_iter().collect(),
+            target: target.into_iter().collect(),
+            source_country,
+            target_country,
+            place: self.action_place(cols),
+        }
     }
 
     /// An actor by the rule of README "Loading GDELT, ICEWS and POLECAT": a person's name
@@ -482,7 +488,7 @@ impl<'m> GdeltImport<'m> {
 
     /// The run's articles: one per mentioned document, then one per SOURCEURL of the
     /// events no mention named.
-    pub fn finish(mut self) -> Vec<ArticleDraft> {
+    fn finish_impl(mut self) -> Vec<ArticleDraft> {
         let mut drafts = Vec::with_capacity(self.articles.len());
         let mut index: FxHashMap<String, usize> = FxHashMap::default();
         for article in std::mem::take(&mut self.articles) {
@@ -600,6 +606,16 @@ fn input_error(source: &str, error: std::io::Error) -> ImportError {
 fn csv_error(source: &str, error: csv::Error) -> ImportError {
     let at = error.position().map(|p| format!("line {}: ", p.line())).unwrap_or_default();
     ImportError::Input { source_name: source.to_string(), reason: format!("{at}{error}") }
+}
+
+impl super::DatasetReader for GdeltImport<'_> {
+    fn read_stream(&mut self, source: &str, input: &mut dyn BufRead, rows: &mut Rows<'_>) -> Result<(), ImportError> {
+        self.read_stream_impl(source, input, rows)
+    }
+
+    fn finish(self: Box<Self>) -> Vec<ArticleDraft> {
+        self.finish_impl()
+    }
 }
 
 #[cfg(test)]

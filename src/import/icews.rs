@@ -67,7 +67,7 @@ impl<'m> IcewsImport<'m> {
         }
     }
 
-    pub fn read_stream(
+    fn read_stream_impl(
         &mut self,
         source: &str,
         input: &mut dyn BufRead,
@@ -140,8 +140,8 @@ impl<'m> IcewsImport<'m> {
             return Ok(());
         }
         let actors = RowActors {
-            source: self.actor(&cols, SOURCE_NAME),
-            target: self.actor(&cols, TARGET_NAME),
+            source: self.actor(&cols, SOURCE_NAME).into_iter().collect(),
+            target: self.actor(&cols, TARGET_NAME).into_iter().collect(),
             source_country: self.country(cols[SOURCE_NAME + 2]),
             target_country: self.country(cols[TARGET_NAME + 2]),
             place: self.place(&cols),
@@ -254,7 +254,7 @@ impl<'m> IcewsImport<'m> {
         Some(place)
     }
 
-    pub fn finish(self) -> Vec<ArticleDraft> {
+    fn finish_impl(self) -> Vec<ArticleDraft> {
         self.drafts
     }
 }
@@ -316,6 +316,16 @@ fn icews_date(text: &str) -> Result<String, String> {
     }
     check_date(&date)?;
     Ok(date)
+}
+
+impl super::DatasetReader for IcewsImport<'_> {
+    fn read_stream(&mut self, source: &str, input: &mut dyn BufRead, rows: &mut Rows<'_>) -> Result<(), ImportError> {
+        self.read_stream_impl(source, input, rows)
+    }
+
+    fn finish(self: Box<Self>) -> Vec<ArticleDraft> {
+        self.finish_impl()
+    }
 }
 
 #[cfg(test)]

@@ -262,7 +262,14 @@ impl Mapping {
 
     /// Whether any word of an (upper-case or mixed-case) name is a generic role word.
     pub fn is_generic_name(&self, name: &str) -> bool {
-        name.split(|c: char| !c.is_alphanumeric()).any(|word| self.generic_words.contains(&word.to_uppercase()))
+        name.split(|c: char| !c.is_alphanumeric()).any(|word| self.is_generic_word(word))
+    }
+
+    /// A generic role word, singular or plural ("DIPLOMAT", "Diplomats").
+    pub fn is_generic_word(&self, word: &str) -> bool {
+        let upper = word.to_uppercase();
+        self.generic_words.contains(&upper)
+            || upper.strip_suffix('S').is_some_and(|one| self.generic_words.contains(one))
     }
 
     /// An ISO 639-1 code for a 639-3 one, or the code itself when unlisted.

@@ -9,6 +9,8 @@ pub mod gdelt;
 pub mod icews;
 pub mod known;
 pub mod mapping;
+pub mod plover_json;
+pub mod polecat;
 pub mod source;
 
 use std::fmt;
@@ -29,6 +31,8 @@ use source::{Line, MAX_ROW_BYTES};
 pub enum Format {
     Gdelt,
     Icews,
+    Polecat,
+    PloverJson,
 }
 
 impl Format {
@@ -36,6 +40,8 @@ impl Format {
         match self {
             Format::Gdelt => "gdelt",
             Format::Icews => "icews",
+            Format::Polecat => "polecat",
+            Format::PloverJson => "plover-json",
         }
     }
 }
@@ -174,26 +180,16 @@ pub fn run(
         Output::Store(store) => Some(*store),
         Output::Emit(_) => options.known_events,
     };
-    let drafts = match format {
-        Format::Gdelt => {
-            let mut reader = gdelt::GdeltImport::new(mapping, ontology, options, known);
-            for name in sources {
-                source::for_each_stream(name, &bytes_read, &mut |member, input| {
-                    reader.read_stream(member, input, &mut rows)
-                })?;
-            }
-            reader.finish()
-        }
-        Format::Icews => {
-            let mut reader = icews::IcewsImport::new(mapping, ontology, options);
-            for name in sources {
-                source::for_each_stream(name, &bytes_read, &mut |member, input| {
-                    reader.read_stream(member, input, &mut rows)
-                })?;
-            }
-            reader.finish()
-        }
+    let mut reader: Box<dyn DatasetReader + '_> = match format {
+        Format::Gdelt => Box::new(gdelt::GdeltImport::new(mapping, ontology, options, known)),
+        Format::Icews => Box::new(icews::IcewsImport::new(mapping, ontology, options)),
+        Format::Polecat => Box::new(polecat::PolecatImport::new(mapping, ontology, options)),
+        Format::PloverJson => Box::new(plover_json::PloverJsonImport::new(mapping, ontology, options)),
     };
+    for name in sources {
+        source::for_each_stream(name, &bytes_read, &mut |member, input| reader.read_stream(member, input, &mut rows))?;
+    }
+    let drafts = reader.finish();
     progress(Progress::Read(bytes_read.load(Ordering::Relaxed)));
     rows.flush_rejects()?;
     let counts = rows.counts;
@@ -226,6 +222,14 @@ pub fn run(
     }
     progress(Progress::Write { done: total, total });
     Ok(summary)
+}
+
+/// One dataset's reader: rows in, article drafts out (the one trait every format has).
+pub trait DatasetReader {
+    /// Reads one text stream (a file, or one member of an archive).
+    fn read_stream(&mut self, source: &str, input: &mut dyn BufRead, rows: &mut Rows<'_>) -> Result<(), ImportError>;
+    /// The articles of the whole run, once every stream is read.
+    fn finish(self: Box<Self>) -> Vec<ArticleDraft>;
 }
 
 fn ingest_draft(
