@@ -47,6 +47,8 @@ pub struct Rule {
     pub opt_in: Option<String>,
     /// Per role field of the type, in ontology order: its sources, tried in order.
     pub roles: Vec<(String, Vec<RoleSource>)>,
+    /// Per role: whether it takes several values (then every source contributes).
+    pub multi_valued: Vec<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -279,7 +281,60 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// The mapping as Markdown tables (README "Loading GDELT, ICEWS and POLECAT" holds this
+    /// text; a test fails when the two differ).
+    pub fn markdown_tables(&self) -> String {
+        let mut out = String::new();
+        out.push_str("CAMEO codes (GDELT `EventCode`, ICEWS `CAMEO Code`):\n\n");
+        out.push_str(
+            "| code | CAMEO meaning | becomes | roles (from the row) | confidence factor |\n|---|---|---|---|---|\n",
+        );
+        for rule in &self.cameo_rules {
+            out.push_str(&format!("| {} | {} | {} |\n", rule.code, rule.name, rule.summary()));
+        }
+        out.push_str("\nPLOVER event types and modes (POLECAT, PLOVER JSON; `*` is any other mode):\n\n");
+        out.push_str("| event / mode | becomes | roles (from the row) | confidence factor |\n|---|---|---|---|\n");
+        for rule in &self.plover_rules {
+            out.push_str(&format!("| {} | {} |\n", rule.code, rule.summary()));
+        }
+        out.push_str("\nLeft out:\n\n| codes | why |\n|---|---|\n");
+        for dropped in &self.dropped {
+            out.push_str(&format!("| {} | {} |\n", dropped.codes, dropped.why));
+        }
+        out
+    }
+}
+
 impl Rule {
+    /// "becomes | roles | confidence" cells of the README table.
+    fn summary(&self) -> String {
+        let source_name = |source: &RoleSource| match source {
+            RoleSource::Source => "source".to_string(),
+            RoleSource::Target => "target".to_string(),
+            RoleSource::SourceCountry => "source's country".to_string(),
+            RoleSource::TargetCountry => "target's country".to_string(),
+            RoleSource::Place => "place".to_string(),
+            RoleSource::Item(item) => format!("\"{item}\""),
+        };
+        let roles: Vec<String> = self
+            .roles
+            .iter()
+            .zip(&self.multi_valued)
+            .filter(|((_, sources), _)| !sources.is_empty())
+            .map(|((field, sources), &multi)| {
+                let joiner = if multi { " and " } else { " or " };
+                format!("{field} ← {}", sources.iter().map(source_name).collect::<Vec<_>>().join(joiner))
+            })
+            .collect();
+        let opt_in = match self.opt_in.as_deref() {
+            Some("aid_as_gifts") => " (only with `--with-aid-as-gifts`)".to_string(),
+            Some(other) => format!(" (only when `{other}` is enabled)"),
+            None => String::new(),
+        };
+        format!("{}, {}{opt_in} | {} | {}", self.event_type, self.status, roles.join("; "), self.confidence)
+    }
+
     fn enabled(&self, opt_ins: &[&str]) -> bool {
         match self.opt_in.as_deref() {
             None => true,
@@ -315,6 +370,7 @@ fn check_rule(rule: &RuleFile, code: String, ontology: &Ontology) -> Result<Rule
         }
     }
     let mut roles = Vec::new();
+    let multi_valued = event_type.roles.iter().map(|role| role.max != Some(1)).collect();
     for role in &event_type.roles {
         let sources = match rule.roles.get(&role.field) {
             Some(sources) => sources.iter().map(|s| parse_source(s)).collect::<Result<Vec<_>, _>>()?,
@@ -333,6 +389,7 @@ fn check_rule(rule: &RuleFile, code: String, ontology: &Ontology) -> Result<Rule
         confidence,
         opt_in: rule.opt_in.clone(),
         roles,
+        multi_valued,
     })
 }
 
