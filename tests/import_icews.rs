@@ -184,3 +184,24 @@ fn reimporting_the_icews_sample_changes_nothing() {
     let check = ws.cmd(&["check"]).output().expect("run check");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
 }
+
+#[test]
+fn a_story_redelivered_with_a_correction_replaces_what_it_contributed() {
+    let ws = Workspace::new();
+    // Story 47400718: Kim Yong-chol visits the United States in New York City (32891240 and
+    // its mirrored 043, 32891246).
+    let (header, rows) = header_and_rows(&["32891240", "32891246"]);
+    let first = ws.write("weekly.tab", &format!("{header}\n{}\n{}\n", rows[0], rows[1]));
+    assert!(ws.cmd(&["import", "icews", s(&first)]).output().expect("run").status.success());
+    // The yearly file re-delivers the story with the city corrected to Washington.
+    let fix = |row: &str| with_column(&with_column(row, 14, "Washington"), 16, "District of Columbia");
+    let corrected = ws.write("yearly.tab", &format!("{header}\n{}\n{}\n", fix(&rows[0]), fix(&rows[1])));
+    let output = ws.cmd(&["import", "icews", s(&corrected)]).output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("articles: 0 added, 1 replaced"), "{}", stderr(&output));
+    let rows = query(&ws, "MATCH (v:Visit)-[:DESTINATION]->(d) RETURN d.name AS d");
+    assert_eq!(rows, vec![serde_json::json!({"d": "Washington, District of Columbia, United States"})]);
+    assert_eq!(ws.stats()["nodes"]["Visit"], 1);
+    let check = ws.cmd(&["check"]).output().expect("run check");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+}
