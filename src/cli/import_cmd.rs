@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::{create_mode, open, Failure};
-use crate::import::{self, ImportError, ImportOptions, Mapping, Output, Progress};
+use crate::import::{self, ImportError, ImportFailure, ImportOptions, Mapping, Output, Progress};
 use crate::ontology::Ontology;
 
 /// Environment variable naming an alternative mapping file (as `--mapping`).
@@ -123,14 +123,15 @@ fn load_mapping(flag: Option<PathBuf>, ontology: &Ontology) -> Result<Mapping, F
     Mapping::parse(&text, &path.display().to_string(), ontology).map_err(|e| Failure::Message(e.to_string()))
 }
 
-fn import_failure(err: ImportError) -> Failure {
-    match err {
-        ImportError::Emit(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
-        ImportError::Input { .. } | ImportError::Rejects { .. } => Failure::Message(format!(
-            "{err}\nnothing was stored: an import stores its articles after reading all of its files; fix the cause and re-run"
-        )),
-        ImportError::Ingest(_) | ImportError::Store(_) | ImportError::Emit(_) => Failure::Message(format!(
-            "{err}\nthe articles committed before the failure are stored; re-running the import is idempotent"
-        )),
+fn import_failure(failure: ImportFailure) -> Failure {
+    if let ImportError::Emit(e) = &failure.error {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure::BrokenPipe;
+        }
     }
+    let stored = match failure.articles_stored {
+        0 => "nothing was stored".to_string(),
+        n => format!("{n} articles (of the files read before it) were stored"),
+    };
+    Failure::Message(format!("{}\n{stored}; fix the cause and re-run: importing again is idempotent", failure.error))
 }

@@ -89,6 +89,8 @@ pub struct GdeltImport<'m> {
     articles: Vec<MentionedArticle>,
     article_index: FxHashMap<String, usize>,
     seen_mentions: FxHashSet<u64>,
+    /// A mentions stream was read since the last drain.
+    read_mentions: bool,
 }
 
 impl<'m> GdeltImport<'m> {
@@ -112,6 +114,7 @@ impl<'m> GdeltImport<'m> {
             articles: Vec::new(),
             article_index: FxHashMap::default(),
             seen_mentions: FxHashSet::default(),
+            read_mentions: false,
         }
     }
 
@@ -124,10 +127,12 @@ impl<'m> GdeltImport<'m> {
     ) -> Result<(), ImportError> {
         let peek = super::peek_line(input).map_err(|e| input_error(source, e))?;
         if peek.to_ascii_lowercase().starts_with(b"globaleventid,") {
+            self.read_mentions = true;
             return self.read_mentions_csv(source, input, rows);
         }
         let columns = memchr::memchr_iter(b'\t', &peek).count() + 1;
         let is_mentions = columns == MENTION_COLUMNS;
+        self.read_mentions |= is_mentions;
         let mut lines = LineReader::new(input);
         while let Some(line) = lines.next_line().map_err(|e| input_error(source, e))? {
             if line.bytes.is_empty() && !line.too_long {
@@ -486,9 +491,36 @@ impl<'m> GdeltImport<'m> {
         Ok(true)
     }
 
-    /// The run's articles: one per mentioned document, then one per SOURCEURL of the
-    /// events no mention named.
     fn finish_impl(mut self) -> Vec<ArticleDraft> {
+        self.drain()
+    }
+
+    /// After a mentions file, everything read so far is complete: its articles go, and the
+    /// next slice starts empty (its mentions of these events find them in the store).
+    fn take_ready_impl(&mut self) -> Vec<ArticleDraft> {
+        if std::mem::take(&mut self.read_mentions) {
+            self.drain()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The articles of the rows read so far: one per mentioned document, then one per
+    /// SOURCEURL of the events no mention named. Leaves the reader empty.
+    fn drain(&mut self) -> Vec<ArticleDraft> {
+        let drafts = self.drafts();
+        self.events.clear();
+        self.event_order.clear();
+        self.seen_rows.clear();
+        self.dropped_events.clear();
+        self.reported_facts.clear();
+        self.article_index.clear();
+        self.seen_mentions.clear();
+        self.unknown_events.clear();
+        drafts
+    }
+
+    fn drafts(&mut self) -> Vec<ArticleDraft> {
         let mut drafts = Vec::with_capacity(self.articles.len());
         let mut index: FxHashMap<String, usize> = FxHashMap::default();
         for article in std::mem::take(&mut self.articles) {
@@ -611,6 +643,10 @@ fn csv_error(source: &str, error: csv::Error) -> ImportError {
 impl super::DatasetReader for GdeltImport<'_> {
     fn read_stream(&mut self, source: &str, input: &mut dyn BufRead, rows: &mut Rows<'_>) -> Result<(), ImportError> {
         self.read_stream_impl(source, input, rows)
+    }
+
+    fn take_ready(&mut self) -> Vec<ArticleDraft> {
+        self.take_ready_impl()
     }
 
     fn finish(self: Box<Self>) -> Vec<ArticleDraft> {

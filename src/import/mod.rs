@@ -152,9 +152,24 @@ impl fmt::Display for ImportSummary {
     }
 }
 
+/// An import that stopped part-way: why, and how many articles were committed before.
+#[derive(Debug)]
+pub struct ImportFailure {
+    pub error: ImportError,
+    pub articles_stored: u64,
+}
+
+impl fmt::Display for ImportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.error)
+    }
+}
+
 /// Imports `sources` of one `format` into `output`. `report` hears every rejected row and
-/// every ingest diagnostic as it happens; the store (when there is one) is flushed before
-/// this returns the summary.
+/// every ingest diagnostic as it happens. A reader hands over the articles it has
+/// finished after each stream (GDELT: after each mentions file), so a run's memory is
+/// bounded by one slice, not by its files; the store (when there is one) is flushed
+/// before this returns the summary.
 pub fn run(
     output: Output<'_>,
     format: Format,
@@ -163,22 +178,30 @@ pub fn run(
     options: &ImportOptions<'_>,
     report: &mut dyn FnMut(&Diagnostic),
     progress: &dyn Fn(Progress),
-) -> Result<ImportSummary, ImportError> {
+) -> Result<ImportSummary, ImportFailure> {
     let ontology = Ontology::embedded();
     let bytes_read = AtomicU64::new(0);
+    let fail = |error: ImportError| ImportFailure { error, articles_stored: 0 };
     let rejects = match &options.rejects {
         Some(path) => {
-            let file = File::create(path).map_err(|error| ImportError::Rejects { path: path.clone(), error })?;
+            let file = File::create(path).map_err(|error| fail(ImportError::Rejects { path: path.clone(), error }))?;
             Some((path.clone(), BufWriter::new(file)))
         }
         None => None,
     };
     let mut rows =
         Rows { report, rejects, counts: RowCounts::default(), bytes_read: &bytes_read, progress, since_progress: 0 };
-    // Mentions of events imported by earlier runs find them in the store (read-only).
+    // Mentions of events imported by earlier runs (or earlier files of this run) find them
+    // in the store (read-only).
     let known = match &output {
         Output::Store(store) => Some(*store),
         Output::Emit(_) => options.known_events,
+    };
+    let mut sink = match output {
+        Output::Store(store) => {
+            Sink::Store(Box::new(Ingester::new(store, ontology, None).map_err(|e| fail(e.into()))?))
+        }
+        Output::Emit(out) => Sink::Emit { out, emitted: 0 },
     };
     let mut reader: Box<dyn DatasetReader + '_> = match format {
         Format::Gdelt => Box::new(gdelt::GdeltImport::new(mapping, ontology, options, known)),
@@ -186,49 +209,95 @@ pub fn run(
         Format::Polecat => Box::new(polecat::PolecatImport::new(mapping, ontology, options)),
         Format::PloverJson => Box::new(plover_json::PloverJsonImport::new(mapping, ontology, options)),
     };
-    for name in sources {
-        source::for_each_stream(name, &bytes_read, &mut |member, input| reader.read_stream(member, input, &mut rows))?;
+    let read = (|| {
+        for name in sources {
+            source::for_each_stream(name, &bytes_read, &mut |member, input| {
+                reader.read_stream(member, input, &mut rows)?;
+                let ready = reader.take_ready();
+                sink.write(&ready, &mut rows, false)
+            })?;
+        }
+        let rest = reader.finish();
+        progress(Progress::Read(bytes_read.load(Ordering::Relaxed)));
+        sink.write(&rest, &mut rows, true)?;
+        rows.flush_rejects()
+    })();
+    if let Err(error) = read {
+        return Err(ImportFailure { error, articles_stored: sink.stored() });
     }
-    let drafts = reader.finish();
-    progress(Progress::Read(bytes_read.load(Ordering::Relaxed)));
-    rows.flush_rejects()?;
-    let counts = rows.counts;
-    let report = rows.report;
-    let mut summary = ImportSummary { rows: counts, ..ImportSummary::default() };
-    let total = u64::try_from(drafts.len()).unwrap_or(u64::MAX);
-    match output {
-        Output::Emit(out) => {
+    let mut summary = ImportSummary { rows: rows.counts, ..ImportSummary::default() };
+    match sink {
+        Sink::Emit { out, emitted } => {
+            out.flush().map_err(|e| ImportFailure { error: ImportError::Emit(e), articles_stored: 0 })?;
             summary.emitted = true;
-            for (done, draft) in drafts.iter().enumerate() {
-                serde_json::to_writer(&mut *out, &draft.to_json()).map_err(|e| ImportError::Emit(e.into()))?;
-                out.write_all(b"\n").map_err(ImportError::Emit)?;
-                summary.articles_emitted += 1;
-                if done % 256 == 0 {
-                    progress(Progress::Write { done: summary.articles_emitted, total });
-                }
-            }
-            out.flush().map_err(ImportError::Emit)?;
+            summary.articles_emitted = emitted;
         }
-        Output::Store(store) => {
-            let mut ingester = Ingester::new(store, ontology, None)?;
-            for (done, draft) in drafts.iter().enumerate() {
-                ingest_draft(&mut ingester, draft, report)?;
-                if done % 256 == 0 {
-                    progress(Progress::Write { done: u64::try_from(done).unwrap_or(u64::MAX), total });
-                }
-            }
-            summary.ingest = ingester.finish()?;
+        Sink::Store(ingester) => {
+            let stored = ingester.committed();
+            summary.ingest = ingester.finish().map_err(|e| ImportFailure {
+                error: e.into(),
+                articles_stored: stored.counts.articles_added + stored.counts.articles_replaced,
+            })?;
         }
     }
-    progress(Progress::Write { done: total, total });
     Ok(summary)
+}
+
+/// Where finished articles go: ingest's stages, or stdout as JSON Lines.
+enum Sink<'a, 's> {
+    // Boxed: an ingester is large beside a writer and a count.
+    Store(Box<Ingester<'s>>),
+    Emit { out: &'a mut dyn Write, emitted: u64 },
+}
+
+impl Sink<'_, '_> {
+    /// Hands over articles. Between streams the store's pending batch is committed, so the
+    /// next file's mentions find these events through the source-id index.
+    fn write(&mut self, drafts: &[ArticleDraft], rows: &mut Rows<'_>, last: bool) -> Result<(), ImportError> {
+        if drafts.is_empty() {
+            return Ok(());
+        }
+        let total = u64::try_from(drafts.len()).unwrap_or(u64::MAX);
+        for (done, draft) in (1u64..).zip(drafts) {
+            match self {
+                Sink::Store(ingester) => ingest_draft(ingester, draft, &mut *rows.report)?,
+                Sink::Emit { out, emitted } => {
+                    serde_json::to_writer(&mut **out, &draft.to_json()).map_err(|e| ImportError::Emit(e.into()))?;
+                    out.write_all(b"\n").map_err(ImportError::Emit)?;
+                    *emitted += 1;
+                }
+            }
+            if last && (done % 256 == 0 || done == total) {
+                (rows.progress)(Progress::Write { done, total });
+            }
+        }
+        if let (Sink::Store(ingester), false) = (self, last) {
+            ingester.commit_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Articles committed so far (for the message of a failure).
+    fn stored(&self) -> u64 {
+        match self {
+            Sink::Store(ingester) => {
+                let counts = ingester.committed().counts;
+                counts.articles_added + counts.articles_replaced
+            }
+            Sink::Emit { .. } => 0,
+        }
+    }
 }
 
 /// One dataset's reader: rows in, article drafts out (the one trait every format has).
 pub trait DatasetReader {
     /// Reads one text stream (a file, or one member of an archive).
     fn read_stream(&mut self, source: &str, input: &mut dyn BufRead, rows: &mut Rows<'_>) -> Result<(), ImportError>;
-    /// The articles of the whole run, once every stream is read.
+    /// Articles complete after the stream just read (default: none until `finish`).
+    fn take_ready(&mut self) -> Vec<ArticleDraft> {
+        Vec::new()
+    }
+    /// The rest of the run's articles, once every stream is read.
     fn finish(self: Box<Self>) -> Vec<ArticleDraft>;
 }
 

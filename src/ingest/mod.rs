@@ -213,6 +213,11 @@ impl<'s> Ingester<'s> {
         Ok(())
     }
 
+    /// Commits the pending batch now (not flushed), so reads of the store see it.
+    pub fn commit_pending(&mut self) -> Result<(), IngestError> {
+        self.commit()
+    }
+
     fn commit(&mut self) -> Result<(), IngestError> {
         self.txn.commit()?;
         self.summary.counts += std::mem::take(&mut self.pending_counts);
