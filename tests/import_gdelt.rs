@@ -533,3 +533,24 @@ fn hostile_mention_rows_are_rejected_with_their_line() {
     let rows = query(&ws, "MATCH (:Visit)-[:REPORTED_IN]->(a:Article) RETURN a.outlet AS o");
     assert_eq!(rows, vec![serde_json::json!({"o": "aljazeera.com"})]);
 }
+
+#[test]
+fn a_later_slice_in_the_same_run_finds_the_events_of_an_earlier_one() {
+    // Slice 2 holds only mentions: the real mention of 1256322925 seen again, by a new document.
+    let later = with_column(
+        &with_column(&real_rows(MENTIONS_2025, &["1256322925"])[0], 5, "https://example.org/later-report"),
+        2,
+        "20250807221500",
+    );
+    let one_run = Workspace::new();
+    let slice2 = one_run.write("20250807221500.mentions.CSV", &format!("{later}\n"));
+    let output = import(&one_run, &[s(&sample(EXPORT_2025)), s(&sample(MENTIONS_2025)), s(&slice2)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = query(&one_run, "MATCH (v:Visit)-[:REPORTED_IN]->(a:Article {id: 'gdelt:https://example.org/later-report'}) RETURN v.source_ids AS ids");
+    assert_eq!(rows, vec![serde_json::json!({"ids": ["gdelt:1256322925", "gdelt:1256322993"]})]);
+
+    let two_runs = Workspace::new();
+    assert!(import(&two_runs, &[s(&sample(EXPORT_2025)), s(&sample(MENTIONS_2025))]).status.success());
+    assert!(import(&two_runs, &[s(&slice2)]).status.success());
+    assert_eq!(one_run.stats(), two_runs.stats());
+}
