@@ -465,7 +465,7 @@ fn check_reports_a_source_id_entry_pointing_at_no_event_that_lists_it() {
     assert!(import(&ws, &[s(&sample(EXPORT_2025))]).status.success());
     {
         let db = sled::open(ws.db()).expect("open sled");
-        let mut key = vec![0x09u8];
+        let mut key = vec![0x10u8];
         key.extend_from_slice(b"gdelt:42");
         db.insert(key, &0u64.to_be_bytes()).expect("insert");
         db.flush().expect("flush");

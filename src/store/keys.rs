@@ -20,9 +20,10 @@ pub const ADJ_CHUNK: u8 = 0x06;
 pub const KEY_RUN: u8 = 0x07;
 /// `A normalised-name nid` → kind label: entities by normalised name and alias.
 pub const BY_NAME: u8 = 0x08;
-/// `S source-id` → event node (big-endian): an imported dataset's event id (`gdelt:1256322925`)
-/// to the event it became, so a later file's mention finds it.
-pub const SOURCE_ID: u8 = 0x09;
+/// `source-id` → event node (big-endian): an imported dataset's event id (`gdelt:1256322925`)
+/// to the event it became, so a later file's mention finds it. (0x09–0x0f are left for the
+/// store's own keyspaces.)
+pub const SOURCE_ID: u8 = 0x10;
 
 pub const META_VERSION: &[u8] = b"\x01version";
 pub const META_COUNTERS: &[u8] = b"\x01counters";
