@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod check;
 pub mod cli;
 pub mod dump;
+pub mod import;
 pub mod ingest;
 pub mod model;
 pub mod ontology;

@@ -2,6 +2,7 @@
 //! user as one readable message; exit 0 ok, 1 some records rejected or problems found, 2 error.
 
 mod analyze;
+mod import_cmd;
 mod inspect;
 mod maintenance;
 mod output;
@@ -47,6 +48,8 @@ enum Command {
         #[arg(long)]
         compress: bool,
     },
+    /// Import public event data (GDELT 2.0, ICEWS, POLECAT, PLOVER JSON) as article batches.
+    Import(import_cmd::ImportArgs),
     /// Node counts per label and edge counts per type.
     Stats {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -130,6 +133,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     let db = store_path(cli.db);
     match cli.command {
         Command::Ingest { files, rejects, compress } => ingest_files(&db, &files, rejects.as_deref(), compress),
+        Command::Import(args) => import_cmd::import(&db, args),
         Command::Stats { format } => {
             let store = open(&db, OpenMode::MustExist)?;
             output::print_stats(&store.stats()?, format)?;

@@ -147,6 +147,22 @@ impl<'s> Ingester<'s> {
         })
     }
 
+    /// Ingests one record given as its JSON text, as if it were line `line` of
+    /// `source_name`: the same validate → resolve → write stages as a batch line (import
+    /// hands its article records in here). Returns whether the record was stored.
+    pub fn ingest_record(
+        &mut self,
+        source_name: &str,
+        line: usize,
+        bytes: Vec<u8>,
+        report: &mut dyn FnMut(&Diagnostic),
+    ) -> Result<bool, IngestError> {
+        let result = validate_record(&bytes, self.ontology);
+        let rejected_before = self.summary.rejected;
+        self.take(source_name, Parsed { line, bytes, result }, report)?;
+        Ok(self.summary.rejected == rejected_before)
+    }
+
     fn take(
         &mut self,
         source_name: &str,
@@ -195,6 +211,11 @@ impl<'s> Ingester<'s> {
             written.map_err(|error| IngestError::Rejects { path: path.clone(), error })?;
         }
         Ok(())
+    }
+
+    /// Commits the pending batch now (not flushed), so reads of the store see it.
+    pub fn commit_pending(&mut self) -> Result<(), IngestError> {
+        self.commit()
     }
 
     fn commit(&mut self) -> Result<(), IngestError> {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
 use key_index::RunInfo;
 use page::{page_number, slot_number, ListAt, NodeAdjacency};
-pub use txn::WriteTxn;
+pub use txn::{source_ids_of, WriteTxn};
 
 /// The on-disk format this build reads and writes. Bump on any key or value change.
 /// Version 2 packs records into pages and adjacency into pages and chunks (version 1 kept
@@ -877,6 +877,16 @@ impl Store {
         prefix: u8,
     ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
         self.db.scan_prefix([prefix]).map(|item| item.map_err(StoreError::from))
+    }
+
+    /// The event an imported dataset's event id (`gdelt:…`) became, if it is stored.
+    pub fn source_id_node(&self, id: &str) -> Result<Option<NodeId>, StoreError> {
+        match self.db.get(keys::source_id(id))? {
+            None => Ok(None),
+            Some(bytes) => keys::read_u64(&bytes)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("the source-id index entry of '{id}' does not decode"))),
+        }
     }
 
     /// One raw key, for `check` and damage tests.
