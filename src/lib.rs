@@ -4,6 +4,7 @@
 pub mod check;
 pub mod cli;
 pub mod dump;
+pub mod export;
 pub mod ingest;
 pub mod model;
 pub mod ontology;

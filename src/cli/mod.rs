@@ -1,6 +1,7 @@
 //! The command line: clap definitions, store opening and exit codes. Errors reach the
 //! user as one readable message; exit 0 ok, 1 some records rejected or problems found, 2 error.
 
+mod export_cmd;
 mod inspect;
 mod maintenance;
 mod output;
@@ -83,6 +84,8 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write the graph for another tool: Gephi, NetworkX, Graphviz, Neo4j, Kuzu, Parquet.
+    Export(export_cmd::ExportArgs),
     /// Load a dump (or any article batch) into an empty store.
     Restore {
         #[arg(value_name = "FILE")]
@@ -155,6 +158,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Shell(args) => query_cmd::shell(&open(&db, OpenMode::MustExist)?, args),
         Command::Check => maintenance::check(&open(&db, OpenMode::MustExistScan)?),
         Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExistScan)?, output.as_deref()),
+        Command::Export(args) => export_cmd::export(&open(&db, OpenMode::MustExistScan)?, args),
         Command::Restore { file, compress } => maintenance::restore(&db, &file, create_mode(compress)),
     }
 }
