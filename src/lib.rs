@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod dump;
 pub mod import;
+pub mod export;
 pub mod ingest;
 pub mod model;
 pub mod ontology;

@@ -79,7 +79,7 @@ fn write_dump_file(store: &Store, ontology: &Ontology, path: &Path) -> Result<du
     Ok(summary)
 }
 
-fn partial_path(path: &Path) -> PathBuf {
+pub(super) fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".partial-{}", std::process::id()));
     path.with_file_name(name)

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod import_cmd;
+mod export_cmd;
 mod inspect;
 mod maintenance;
 mod output;
@@ -93,6 +94,8 @@ enum Command {
     /// Rewrite the store's live data into a fresh directory and swap it in (safe under a kill);
     /// shrinks a store that many commits have grown.
     Compact,
+    /// Write the graph for another tool: Gephi, NetworkX, Graphviz, Neo4j, Kuzu, Parquet.
+    Export(export_cmd::ExportArgs),
     /// Load a dump (or any article batch) into an empty store.
     Restore {
         #[arg(value_name = "FILE")]
@@ -168,6 +171,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Check => maintenance::check(&open(&db, OpenMode::MustExistScan)?),
         Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExistScan)?, output.as_deref()),
         Command::Compact => maintenance::compact(&db),
+        Command::Export(args) => export_cmd::export(&open(&db, OpenMode::MustExistScan)?, args),
         Command::Restore { file, compress } => maintenance::restore(&db, &file, create_mode(compress)),
     }
 }
