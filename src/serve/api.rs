@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
-use super::error::ApiError;
+use super::error::{ApiError, PathParam, QueryParams};
 use super::values::{node_json, GraphCollector};
 use super::{body_bytes, jobs, json_body, AppState};
 use crate::cli::inspect::find_entities;
@@ -109,7 +109,7 @@ pub struct EntitiesQuery {
     kind: Option<String>,
 }
 
-pub async fn entities(State(state): State<Arc<AppState>>, Query(q): Query<EntitiesQuery>) -> Answer {
+pub async fn entities(State(state): State<Arc<AppState>>, QueryParams(q): QueryParams<EntitiesQuery>) -> Answer {
     read(&state, move |store| {
         let rows = find_entities(store, q.kind.as_deref(), q.name.as_deref()).map_err(failure)?;
         let items: Vec<Json> = rows
@@ -148,8 +148,8 @@ pub struct LimitQuery {
 
 pub async fn entity(
     State(state): State<Arc<AppState>>,
-    Path(key): Path<String>,
-    Query(q): Query<LimitQuery>,
+    PathParam(key): PathParam<String>,
+    QueryParams(q): QueryParams<LimitQuery>,
 ) -> Answer {
     let limit = q.limit.unwrap_or(1_000).clamp(1, 10_000);
     read(&state, move |store| {
@@ -243,8 +243,8 @@ fn event_detail(store: &Store, id: NodeId, record: &NodeRecord) -> Result<Json, 
 
 pub async fn neighbours(
     State(state): State<Arc<AppState>>,
-    Path(key): Path<String>,
-    Query(q): Query<LimitQuery>,
+    PathParam(key): PathParam<String>,
+    QueryParams(q): QueryParams<LimitQuery>,
 ) -> Answer {
     let limit = q.limit.unwrap_or(100).clamp(1, 5_000);
     read(&state, move |store| {
@@ -287,7 +287,7 @@ pub struct TimelineQuery {
 /// Events listed beside the buckets when at most this many match.
 const LISTED_EVENTS: usize = 200;
 
-pub async fn timeline(State(state): State<Arc<AppState>>, Query(q): Query<TimelineQuery>) -> Answer {
+pub async fn timeline(State(state): State<Arc<AppState>>, QueryParams(q): QueryParams<TimelineQuery>) -> Answer {
     let bucket = match q.bucket.as_deref().unwrap_or("auto") {
         "auto" => None,
         "day" => Some(Bucket::Day),
@@ -509,7 +509,7 @@ pub struct IngestQuery {
 
 pub async fn ingest(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<IngestQuery>,
+    QueryParams(q): QueryParams<IngestQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     if state.config.read_only {
@@ -525,7 +525,7 @@ pub async fn ingest(
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], axum::Json(json!({"job": id}))).into_response())
 }
 
-pub async fn job(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
+pub async fn job(State(state): State<Arc<AppState>>, PathParam(id): PathParam<String>) -> Answer {
     let found = id.parse::<u64>().ok().and_then(|id| state.writer.job_json(id));
     found.map(axum::Json).ok_or_else(|| {
         ApiError::not_found(format!("no job '{id}' (finished jobs are kept for a while, then forgotten)"))
