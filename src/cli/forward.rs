@@ -154,10 +154,14 @@ impl Client {
     pub fn ingest(&self, files: &[String]) -> Result<u8, Failure> {
         let mut total = IngestSummary::default();
         for name in files {
-            let body = match read_batch(name) {
-                Ok(body) => body,
-                Err(err) => return Err(Failure::Message(failure_text(&err, &stored_before(&total)))),
-            };
+            // As a direct ingest: a file that cannot be opened is a plain error, one that
+            // fails while being read also says what was stored before.
+            let (mut input, _) = crate::ingest::open_source(name)?;
+            let mut body = Vec::new();
+            if let Err(error) = input.read_to_end(&mut body) {
+                let err = crate::ingest::IngestError::Input { source_name: name.to_string(), error };
+                return Err(Failure::Message(failure_text(&err, &stored_before(&total))));
+            }
             let path = format!("/api/ingest?source={}", percent_encode(name));
             let response = self.request("POST", &path).set("Content-Type", "application/x-ndjson").send_bytes(&body);
             let job = self.answer(response)?;
@@ -196,16 +200,6 @@ impl Client {
 
 fn stored_before(total: &IngestSummary) -> String {
     format!("{} articles were stored before the failure", total.counts.articles_added + total.counts.articles_replaced)
-}
-
-/// A batch read here, never by the server: a file, or stdin for `-`.
-fn read_batch(name: &str) -> Result<Vec<u8>, crate::ingest::IngestError> {
-    let (mut input, _) = crate::ingest::open_source(name)?;
-    let mut body = Vec::new();
-    input
-        .read_to_end(&mut body)
-        .map_err(|error| crate::ingest::IngestError::Input { source_name: name.to_string(), error })?;
-    Ok(body)
 }
 
 fn summary_from_json(json: &Json) -> IngestSummary {
