@@ -165,6 +165,7 @@ fn shutdown_lets_a_running_query_finish() {
             .set("Content-Type", "application/json")
             .send_string(&json!({ "query": slow }).to_string())
             .map(|r| r.into_string().unwrap())
+            .map_err(|e| e.to_string())
     });
     std::thread::sleep(Duration::from_millis(300));
     let status = server.terminate();
