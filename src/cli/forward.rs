@@ -25,15 +25,20 @@ pub struct ForwardedOutput {
 
 /// Runs a read-only command for a forwarding CLI. `argv` is its command line without the
 /// program name and `--db`; `query_text` is the query it read from its own file or stdin
-/// (the server never reads a client's path).
-pub fn run_forwarded(store: &Store, argv: &[String], query_text: Option<String>) -> ForwardedOutput {
+/// (the server never reads a client's path). A query runs within the server's `limits`.
+pub fn run_forwarded(
+    store: &Store,
+    argv: &[String],
+    query_text: Option<String>,
+    limits: query_cmd::Limits,
+) -> ForwardedOutput {
     let mut console = Console::captured();
     let parsed = Cli::try_parse_from(std::iter::once("diplograph".to_string()).chain(argv.iter().cloned()));
     let result = match parsed {
         Err(err) => Err(Failure::Message(err.to_string().trim_start_matches("error: ").trim_end().to_string())),
         Ok(cli) => match cli.command {
             Command::Query(args) => match query_text {
-                Some(text) => query_cmd::query(&mut console, store, args.with_text(text)),
+                Some(text) => query_cmd::query_within(&mut console, store, args.with_text(text), Some(limits)),
                 None => Err(Failure::Message("a forwarded query needs its text".into())),
             },
             Command::Stats { format } => store

@@ -554,7 +554,10 @@ pub async fn cli(State(state): State<Arc<AppState>>, body: Result<Bytes, BytesRe
     let job_state = state.clone();
     let output = state
         .pool
-        .run(move |_cancel| crate::cli::run_forwarded(&job_state.store, &request.argv, request.query_text))
+        .run(move |cancel| {
+            let limits = crate::cli::Limits { timeout: job_state.config.query_timeout, cancel: cancel.clone() };
+            crate::cli::run_forwarded(&job_state.store, &request.argv, request.query_text, limits)
+        })
         .await?;
     Ok(axum::Json(json!({"stdout": output.stdout, "stderr": output.stderr, "exit": output.exit})))
 }
