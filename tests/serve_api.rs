@@ -212,6 +212,14 @@ fn timeline_buckets_events_by_type_and_status() {
     for event in range["events"].as_array().unwrap() {
         assert!(event["date"].as_str().unwrap().starts_with("2023-09"), "{event}");
     }
+    let month_end = server.get("/api/timeline?from=2023-09-14&to=2023-09&bucket=day").json();
+    for event in month_end["events"].as_array().unwrap() {
+        let date = event["date"].as_str().unwrap();
+        assert!(date == "2023-09" || date == "2023" || date >= "2023-09-14" && date.starts_with("2023-09"), "{event}");
+    }
+    let before = server.get("/api/timeline?to=2019").json();
+    assert!(before["events"].as_array().unwrap().iter().all(|e| e["date"].as_str().unwrap() < "2020"), "{before}");
+    assert!(before["events"].as_array().unwrap().iter().any(|e| e["date"].as_str().unwrap().starts_with("2019-")));
     // 2023-09-13 was a Wednesday: its week starts on Monday the 11th.
     assert!(range["buckets"].as_array().unwrap().iter().any(|b| b["start"] == "2023-09-11"), "{range}");
     assert_eq!(server.get("/api/timeline?bucket=fortnight").status, 400);

@@ -335,10 +335,11 @@ pub async fn timeline(State(state): State<Arc<AppState>>, QueryParams(q): QueryP
                 undated += 1;
                 continue;
             };
-            if q.from.as_ref().is_some_and(|from| date.as_str() < from.as_str()) {
+            // A date is a period (a day, a month, a year): it counts when it overlaps the range.
+            if q.from.as_ref().is_some_and(|from| date.as_str() < from.as_str() && !from.starts_with(date.as_str())) {
                 continue;
             }
-            if q.to.as_ref().is_some_and(|to| date.as_str() > to.as_str() && !to.starts_with(date.as_str())) {
+            if q.to.as_ref().is_some_and(|to| date.as_str() > to.as_str() && !date.starts_with(to.as_str())) {
                 continue;
             }
             events.push(TimelineEvent { id, date, kind: text("type"), status: text("status"), key: text("id") });
@@ -560,4 +561,31 @@ pub async fn cli(State(state): State<Arc<AppState>>, body: Result<Bytes, BytesRe
         })
         .await?;
     Ok(axum::Json(json!({"stdout": output.stdout, "stderr": output.stderr, "exit": output.exit})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days_round_trip_and_known_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        for days in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(i32::try_from(y).unwrap(), m, d), days);
+        }
+    }
+
+    #[test]
+    fn weeks_start_on_monday_across_years() {
+        // 2024-01-01 was a Monday; 2023-01-01 a Sunday (its week began 2022-12-26).
+        assert_eq!(Bucket::Week.start((2024, Some(1), Some(7))), "2024-01-01");
+        assert_eq!(Bucket::Week.start((2023, Some(1), Some(1))), "2022-12-26");
+        assert_eq!(Bucket::Month.start((2023, None, None)), "2023-01");
+        assert_eq!(parse_date("2023-13"), None);
+        assert_eq!(parse_date("23-01"), None);
+        assert_eq!(parse_date("2023-02-03"), Some((2023, Some(2), Some(3))));
+    }
 }
