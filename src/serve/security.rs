@@ -123,7 +123,7 @@ fn split_host(host: &str) -> (&str, Option<u16>) {
 
 /// Paths anyone who can reach the server may read: the explorer's files and the health check.
 fn is_public(path: &str) -> bool {
-    path == "/" || path == "/index.html" || path.starts_with("/assets/") || path == "/api/health"
+    path == "/" || path.starts_with("/assets/") || path == "/api/health"
 }
 
 /// The media types a POST to `path` may have.
