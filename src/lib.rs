@@ -11,5 +11,6 @@ pub mod ingest;
 pub mod model;
 pub mod ontology;
 pub mod query;
+pub mod serve;
 pub mod store;
 pub mod temporal;
