@@ -1,7 +1,8 @@
 // The HTTP API client: the bearer token and JSON requests to `diplograph serve`.
 // The token arrives once in the URL fragment (`#token=…`, as `serve` prints it), is removed
 // from the address bar so it is not bookmarked or shared by accident, and is kept in
-// sessionStorage for reloads of this tab only.
+// sessionStorage for reloads of this tab only. The only module that calls the server;
+// it must never log or display the token.
 
 const TOKEN_KEY = "diplograph.token";
 

@@ -1,6 +1,6 @@
 // DOM helpers. Every piece of text from the store (names, titles, quotes) goes through
 // textContent here; nothing in the explorer assigns innerHTML, so stored text can never
-// become markup or script.
+// become markup or script. Used by every view; calls nothing but the DOM.
 
 /** An element with attributes, properties and children (strings become text nodes). */
 export function el(tag, attrs = {}, ...children) {

@@ -1,6 +1,7 @@
 // The query editor: CodeMirror 5 (vendored, global) in its Cypher mode, completion of
 // labels, relationship types, property keys, keywords and functions from /api/schema,
 // Ctrl-Enter (Cmd-Enter) to run, and the history and saved queries kept in localStorage.
+// Does not run queries itself: the view passes it the schema and an onRun callback.
 
 const HISTORY_KEY = "diplograph.history";
 const SAVED_KEY = "diplograph.saved";
@@ -114,8 +115,10 @@ export class QueryEditor {
     return this.cm.getValue();
   }
 
+  /** Replace the text; the cursor goes to its end, ready to go on typing. */
   set value(text) {
     this.cm.setValue(text);
+    this.cm.setCursor(this.cm.lineCount(), 0);
   }
 
   focus() {

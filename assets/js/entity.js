@@ -1,6 +1,7 @@
 // The entity page: search by name, then one person, country, organization or place with
 // its aliases, affiliations and events in time order, and for every event each report
 // (outlet, date, language, evidence quote, according_to, a link to the article).
+// Calls the server through the api object it is given; text only through dom.js.
 
 import { el, replace, safeLink, languageTag } from "./dom.js";
 import { caption, dateInRange } from "./values.js";

@@ -2,6 +2,7 @@
 // styling by label, captions, neighbour expansion with an undo stack, hide, pin,
 // highlight, the brush filter, and export as PNG and SVG. Captions reach cytoscape as
 // data fields, which it paints on a canvas: stored text is never parsed as markup.
+// Calls the server only through the api object it is given (for neighbours).
 
 import { LABEL_COLOURS, caption, primaryLabel, isEvent, dateInRange } from "./values.js";
 

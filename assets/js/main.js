@@ -77,8 +77,9 @@ function readParameters() {
 function showQueryError(err, query) {
   const box = $("#query-error");
   let text = `${err.code ? `${err.code}: ` : ""}${err.message}`;
-  if (err.caret && !text.includes(err.caret)) text += `\n${err.caret}`;
-  else if (!err.caret && err.line) {
+  const hasCaret = /\n\s*\^/.test(text);
+  if (err.caret && !hasCaret && !text.includes(err.caret)) text += `\n${err.caret}`;
+  else if (!err.caret && !hasCaret && err.line) {
     const line = query.split("\n")[err.line - 1];
     if (line !== undefined) text += `\n  ${line}\n  ${" ".repeat(Math.max((err.column || 1) - 1, 0))}^`;
   }
@@ -103,10 +104,11 @@ async function run({ explain = false } = {}) {
   editor.setParameterNames(Object.keys(parameters));
   const maxRows = Number($("#max-rows").value) || 1000;
   $("#result-status").textContent = "running…";
+  // A failed query goes into the history too: it is the one the user wants back to fix.
+  history.add(query, parameters);
+  fillHistory();
   try {
     const answer = await api.query({ query, parameters, max_rows: maxRows, explain });
-    history.add(query, parameters);
-    fillHistory();
     if (answer.explain !== undefined) {
       const plan = $("#plan");
       plan.textContent = typeof answer.explain === "string" ? answer.explain : JSON.stringify(answer.explain, null, 2);
@@ -231,7 +233,8 @@ async function showStoreTimeline() {
   try {
     const answer = await api.timeline(params);
     state.storeEvents = answer.events || null;
-    if (answer.events) storeTimeline.setEvents(answer.events);
+    // Marks for each event when the server listed them and no bucket was asked for.
+    if (answer.events && params.bucket === "auto") storeTimeline.setEvents(answer.events);
     else storeTimeline.setBuckets(answer);
     listStoreEvents(null);
   } catch (err) {

@@ -1,5 +1,6 @@
 // The result as a table, and the rows exported as CSV and JSON. Cells are text nodes;
 // a node cell shows its caption and labels and opens the inspector when clicked.
+// Pure rendering and serialisation: no server calls.
 
 import { el, replace } from "./dom.js";
 import { caption, isNodeValue, isRelationshipValue, primaryLabel, LABEL_COLOURS, valueText } from "./values.js";

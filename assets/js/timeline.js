@@ -2,6 +2,7 @@
 // Occurred events are filled dots, planned ones hollow and dashed, cancelled ones grey
 // crosses; past MAX_MARKS events (or when the server bucketed them) each lane shows bars
 // per bucket instead. Dragging across the axis brushes a date range; a click clears it.
+// Knows nothing of the server or of what the brush filters: it reports ranges to a callback.
 
 import { LABEL_COLOURS, dateSpan, formatDay } from "./values.js";
 
@@ -90,7 +91,7 @@ export class Timeline {
 
   /** The server's buckets (`/api/timeline`): `{bucket, buckets: [{start, count, by_type, by_status}]}`. */
   setBuckets(answer) {
-    this.undated = 0;
+    this.undated = Number(answer.undated) || 0;
     this.range = null;
     const buckets = (answer.buckets || [])
       .map((bucket) => ({ ...bucket, startMs: (dateSpan(bucket.start) || {}).start }))

@@ -1,6 +1,6 @@
 // What the explorer knows of the graph model (contract §2): how to caption a node, which
 // label styles it, how to read an event's date, and how to find the nodes and
-// relationships inside a result row. Pure functions, no DOM.
+// relationships inside a result row. Pure functions: no DOM, no server.
 
 export const LABEL_COLOURS = {
   Person: "#4e79a7",
