@@ -8,4 +8,5 @@ pub mod ingest;
 pub mod model;
 pub mod ontology;
 pub mod query;
+pub mod serve;
 pub mod store;

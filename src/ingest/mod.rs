@@ -10,8 +10,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use crate::ontology::Ontology;
 use crate::store::{Store, StoreError, WriteTxn};
@@ -54,6 +54,10 @@ pub enum IngestError {
     Input { source_name: String, error: std::io::Error },
     #[error("cannot write rejected records to {path}: {error}")]
     Rejects { path: PathBuf, error: std::io::Error },
+    /// The stop flag was set (the server is shutting down): the records before `line`
+    /// were taken, the rest were not read.
+    #[error("{source_name}: stopped before line {line}: the server is shutting down")]
+    Stopped { source_name: String, line: usize },
 }
 
 /// Totals of an ingest run.
@@ -91,6 +95,8 @@ pub struct Ingester<'s> {
     pending_counts: WriteCounts,
     summary: IngestSummary,
     rejects: Option<(PathBuf, BufWriter<File>)>,
+    /// When set, `ingest` stops at the next article boundary with `IngestError::Stopped`.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl<'s> Ingester<'s> {
@@ -111,7 +117,15 @@ impl<'s> Ingester<'s> {
             pending_counts: WriteCounts::default(),
             summary: IngestSummary::default(),
             rejects,
+            stop: None,
         })
+    }
+
+    /// Makes `ingest` stop between two articles once `flag` is set; what was taken before
+    /// is committed by `finish` as usual.
+    pub fn stop_when(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
+        self
     }
 
     /// Ingests one batch. `progress` is told the bytes read so far now and then;
@@ -132,6 +146,9 @@ impl<'s> Ingester<'s> {
             for chunk in receiver {
                 progress(bytes_read.load(Ordering::Relaxed));
                 for parsed in chunk {
+                    if self.stop.as_ref().is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                        return Err(IngestError::Stopped { source_name: source_name.to_string(), line: parsed.line });
+                    }
                     self.take(source_name, parsed, report)?;
                 }
             }

@@ -32,7 +32,7 @@ pub fn execute<'a>(
     options: &QueryOptions,
 ) -> Result<RowStream<'a>> {
     let deadline = options.timeout.map(|t| Instant::now() + t);
-    let ctx = Rc::new(Ctx::new(Some(store), params, deadline, options.max_rows));
+    let ctx = Rc::new(Ctx::new(Some(store), params, deadline, options.max_rows).with_cancel(options.cancel.clone()));
     let rows = build(&plan.root, &ctx, Vec::new());
     Ok(Box::new(Output { rows, ctx, count: 0, finished: false }))
 }

@@ -16,6 +16,8 @@ mod functions;
 mod matcher;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::Value;
@@ -38,13 +40,43 @@ pub struct QueryOptions {
     /// Cap on rows held in memory (ORDER BY, DISTINCT, aggregation, collect) and on result
     /// rows; exceeding it fails with `ErrorKind::RowLimit`.
     pub max_rows: Option<u64>,
+    /// Set from another thread to stop the query where it checks its deadline (the server
+    /// sets it when the client that asked goes away); it then fails with `ErrorKind::Cancelled`.
+    pub cancel: Option<CancelFlag>,
 }
 
 impl Default for QueryOptions {
     fn default() -> Self {
-        QueryOptions { use_indexes: true, timeout: None, max_rows: None }
+        QueryOptions { use_indexes: true, timeout: None, max_rows: None, cancel: None }
     }
 }
+
+/// A shared "stop now" switch for one running query. Two flags are equal when they are the
+/// same switch.
+#[derive(Clone, Debug, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn new() -> CancelFlag {
+        CancelFlag::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for CancelFlag {
+    fn eq(&self, other: &CancelFlag) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CancelFlag {}
 
 /// Parses the full openCypher syntax (write clauses too) into a tree; nothing is refused here.
 pub fn parse(text: &str) -> Result<ast::Query, QueryError> {

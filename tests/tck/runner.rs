@@ -301,7 +301,7 @@ fn parameters(cx: &mut Context<'_>, step: &Step) -> StepResult {
 }
 
 fn options(use_indexes: bool) -> QueryOptions {
-    QueryOptions { use_indexes, timeout: Some(QUERY_TIMEOUT), max_rows: Some(MAX_ROWS) }
+    QueryOptions { use_indexes, timeout: Some(QUERY_TIMEOUT), max_rows: Some(MAX_ROWS), cancel: None }
 }
 
 fn run_query(cx: &mut Context<'_>, text: String) -> StepResult {
@@ -601,6 +601,7 @@ fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Type => "Type error",
         ErrorKind::Runtime => "Runtime error",
         ErrorKind::Timeout => "Timeout",
+        ErrorKind::Cancelled => "Cancelled",
         ErrorKind::RowLimit => "Row limit",
         ErrorKind::Unsupported => "Unsupported",
     }
