@@ -25,10 +25,14 @@ export class EntityPage {
     });
   }
 
+  /** Exact names and aliases first (the API resolves them as ingest does), then entities
+   * whose name contains the text, so a part of a name finds them too. */
   async search(name, kind) {
     if (!name) return;
     try {
       const found = await this.api.entities(name, kind || undefined);
+      const seen = new Set(found.map((item) => item.id));
+      for (const item of await this.namesContaining(name, kind)) if (!seen.has(item.id)) found.push(item);
       if (!found.length) {
         replace(this.results, el("p", { class: "muted", text: `No entity named like "${name}".` }));
         return;
@@ -38,7 +42,7 @@ export class EntityPage {
         el("ul", { class: "entity-list" },
           found.map((item) => el("li", {},
             el("button", { type: "button", class: "link", onclick: () => this.open(item.id) }, item.name),
-            el("span", { class: "muted", text: ` ${item.kind} · ${item.events} event${item.events === 1 ? "" : "s"}` }),
+            el("span", { class: "muted", text: typeof item.events === "number" ? ` ${item.kind} · ${item.events} event${item.events === 1 ? "" : "s"}` : ` ${item.kind}` }),
             item.aliases && item.aliases.length ? el("span", { class: "aliases", text: ` (${item.aliases.join(", ")})` }) : null,
           ))),
       );
@@ -48,11 +52,26 @@ export class EntityPage {
     }
   }
 
+  async namesContaining(name, kind) {
+    const labels = ENTITY_LABELS.includes(kind) ? [kind] : ENTITY_LABELS;
+    const answer = await this.api.query({
+      query: `MATCH (n) WHERE (${labels.map((label) => `n:${label}`).join(" OR ")}) AND toLower(n.name) CONTAINS toLower($name)\nRETURN n ORDER BY n.name LIMIT 50`,
+      parameters: { name },
+      max_rows: 50,
+    });
+    return (answer.rows || []).map(([node]) => ({
+      id: node.properties.id,
+      name: node.properties.name,
+      kind: node.labels.find((label) => ENTITY_LABELS.includes(label)) || node.labels[0],
+      aliases: node.properties.aliases || [],
+    }));
+  }
+
   async open(id) {
     try {
       const [entity, timeline] = await Promise.all([this.api.entity(id), this.api.timeline({ entity: id, bucket: "auto" })]);
       this.render(entity);
-      if (timeline.events) this.timeline.setEvents(timeline.events);
+      if (timeline.events) this.timeline.setEvents(timeline.events, timeline.undated);
       else this.timeline.setBuckets(timeline);
     } catch (err) {
       this.showError(err);

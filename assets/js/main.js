@@ -234,7 +234,7 @@ async function showStoreTimeline() {
     const answer = await api.timeline(params);
     state.storeEvents = answer.events || null;
     // Marks for each event when the server listed them and no bucket was asked for.
-    if (answer.events && params.bucket === "auto") storeTimeline.setEvents(answer.events);
+    if (answer.events && params.bucket === "auto") storeTimeline.setEvents(answer.events, answer.undated);
     else storeTimeline.setBuckets(answer);
     listStoreEvents(null);
   } catch (err) {

@@ -74,10 +74,11 @@ export class Timeline {
     new ResizeObserver(() => this.draw()).observe(container);
   }
 
-  /** Events `[{id, type, status, date, label}]`; drawn as marks, or bucketed when many. */
-  setEvents(events) {
+  /** Events `[{id, type, status, date, label}]`; drawn as marks, or bucketed when many.
+   * `undated`: how many events have no date (the server counts them; else those given). */
+  setEvents(events, undated) {
     const dated = events.map((event) => ({ ...event, span: dateSpan(event.date) })).filter((event) => event.span);
-    this.undated = events.length - dated.length;
+    this.undated = Number.isInteger(undated) ? undated : events.length - dated.length;
     this.range = null;
     if (dated.length > MAX_MARKS) {
       const first = Math.min(...dated.map((event) => event.span.start));
@@ -174,17 +175,29 @@ export class Timeline {
   }
 
   drawMarks(lanes, x) {
+    // Events of one type on one date would cover each other: they stack across the lane.
+    const sameSpot = new Map();
     for (const event of this.data.events) {
+      const spot = `${event.type}|${event.span.start}`;
+      sameSpot.set(spot, (sameSpot.get(spot) || 0) + 1);
+    }
+    const placed = new Map();
+    for (const event of this.data.events) {
+      const spot = `${event.type}|${event.span.start}`;
+      const count = sameSpot.get(spot);
+      const index = placed.get(spot) || 0;
+      placed.set(spot, index + 1);
+      const step = Math.min(8, (LANE - 10) / Math.max(count - 1, 1));
       const cx = x(event.span.start);
-      const cy = TOP + lanes.indexOf(event.type) * LANE + LANE / 2;
+      const cy = TOP + lanes.indexOf(event.type) * LANE + LANE / 2 + (index - (count - 1) / 2) * step;
       const colour = typeColour(event.type);
       let mark;
       if (event.status === "cancelled") {
         mark = svgElement("path", { d: `M${cx - 5},${cy - 5}L${cx + 5},${cy + 5}M${cx - 5},${cy + 5}L${cx + 5},${cy - 5}`, class: "mark cancelled" });
       } else if (event.status === "planned") {
-        mark = svgElement("circle", { cx, cy, r: 6, class: "mark planned", stroke: colour });
+        mark = svgElement("circle", { cx, cy, r: count > 1 ? 5 : 6, class: "mark planned", stroke: colour });
       } else {
-        mark = svgElement("circle", { cx, cy, r: 6, class: `mark ${event.status || "occurred"}`, fill: colour });
+        mark = svgElement("circle", { cx, cy, r: count > 1 ? 5 : 6, class: `mark ${event.status || "occurred"}`, fill: colour });
       }
       mark.dataset.id = event.id;
       mark.append(svgElement("title", {}, `${event.label || event.type} · ${event.date} · ${event.status || ""}`));
