@@ -180,6 +180,7 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "entity page Indonesian quote",
         "report links the article",
         "entity events in date order",
+        "entity opens in the graph",
         "store timeline",
         "store timeline brush lists events",
         "bucketed timeline",
@@ -187,6 +188,7 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "stored HTML is shown as text",
         "a javascript: URL is not a link",
         "stored script never runs",
+        "asks for a missing token",
         "no CSP violations",
         "no page errors",
     ];

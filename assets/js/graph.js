@@ -6,6 +6,13 @@
 
 import { LABEL_COLOURS, caption, primaryLabel, isEvent, dateInRange } from "./values.js";
 
+/** Past this many nodes a result is drawn in part (the table keeps every row): a canvas of
+ * tens of thousands of nodes would freeze the page and show nothing readable. */
+export const MAX_DRAWN_NODES = 2000;
+/** Past this many nodes the force-directed layout (quadratic per iteration) gives way to
+ * a concentric one by degree, which is linear. */
+const FORCE_LAYOUT_LIMIT = 400;
+
 const STYLE = [
   {
     selector: "node",
@@ -68,12 +75,15 @@ export class GraphView {
     this.cy.on("dbltap", "node", (event) => this.expand(event.target.id()));
   }
 
-  /** Show a result's graph (`{nodes, relationships}`), replacing what was drawn. */
+  /** Show a result's graph (`{nodes, relationships}`), replacing what was drawn; returns
+   * how many of its nodes were left out (beyond MAX_DRAWN_NODES). */
   show(graph) {
     this.expansions = [];
     this.cy.elements().remove();
-    this.add(graph);
+    const nodes = graph.nodes || [];
+    this.cy.batch(() => this.add({ nodes: nodes.slice(0, MAX_DRAWN_NODES), relationships: graph.relationships }));
     this.layout(this.cy.elements());
+    return Math.max(nodes.length - MAX_DRAWN_NODES, 0);
   }
 
   /** Add the nodes and relationships not drawn yet; returns the collection added. */
@@ -105,7 +115,11 @@ export class GraphView {
 
   layout(elements) {
     if (elements.empty()) return;
-    elements.layout({ name: "cose", animate: false, randomize: false, nodeDimensionsIncludeLabels: true, fit: true, padding: 30, idealEdgeLength: () => 90 }).run();
+    const options =
+      elements.nodes().length <= FORCE_LAYOUT_LIMIT
+        ? { name: "cose", animate: false, randomize: false, nodeDimensionsIncludeLabels: true, idealEdgeLength: () => 90 }
+        : { name: "concentric", animate: false, concentric: (node) => node.degree(), levelWidth: () => 2, minNodeSpacing: 6 };
+    elements.layout({ ...options, fit: true, padding: 30 }).run();
   }
 
   /** Double-click: fetch up to `expandLimit` neighbours and draw them around the node. */

@@ -136,7 +136,10 @@ function showResult(answer, maxRows) {
   const banner = $("#truncated");
   banner.hidden = !state.result.truncated;
   banner.textContent = `Result truncated at ${state.result.rows.length} rows (max rows ${maxRows}); add LIMIT or raise max rows to see more.`;
-  graph.show(state.result.graph);
+  const left = graph.show(state.result.graph);
+  $("#graph-status").textContent = left
+    ? `The graph shows ${state.result.graph.nodes.length - left} of ${state.result.graph.nodes.length} nodes; the table has every row.`
+    : "Double-click a node to expand its neighbours.";
   resultTimeline.setEvents(
     state.result.graph.nodes.filter(isEvent).map((node) => ({ id: node.elementId, type: node.properties.type, status: node.properties.status, date: node.properties.date, label: caption(node) })),
   );

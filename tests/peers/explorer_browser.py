@@ -260,6 +260,11 @@ def main():
         dates = page.eval_on_selector_all("li.event", "items => items.map(i => i.dataset.date).filter(Boolean)")
         verdict("entity events in date order", dates == sorted(dates), dates)
         page.screenshot(path=f"{shots}/explorer-entity.png", full_page=False)
+        page.click("#entity-detail button:has-text('Open in graph')")
+        page.wait_for_function("() => document.querySelector('#result-status').textContent.match(/^[0-9]+ rows/)")
+        page.wait_for_function("() => Number(document.querySelector('#graph').dataset.nodeCount) > 1")
+        neighbourhood = node_count(page)
+        verdict("entity opens in the graph", neighbourhood > 5 and page.is_visible("#graph"), neighbourhood)
 
         # 7. The store timeline draws every dated event.
         page.click(".tab[data-view=timeline]")
@@ -333,6 +338,18 @@ def main():
                 {"title": title, "quote": quote, "cell": cell, "injected_elements": injected + inspector_injected})
         verdict("a javascript: URL is not a link", report_links == 0, {"links": report_links})
         verdict("stored script never runs", ran is None, ran)
+
+        # 9. Opened without the token (a new tab: nothing in sessionStorage), the page asks for it.
+        other = browser.new_page()
+        other.set_default_timeout(TIMEOUT_MS)
+        other.goto(base + "/")
+        other.wait_for_selector("#token-box:not([hidden])")
+        other.fill("#token-input", token or "")
+        other.click("#token-box button[type=submit]")
+        other.wait_for_selector("#token-box", state="hidden")
+        other.wait_for_function("() => window.explorer && window.explorer.ready && document.querySelector('#server-info').textContent !== ''")
+        verdict("asks for a missing token", not other.is_visible("#message"), other.text_content("#server-info"))
+        other.close()
 
         csp = page.evaluate("() => window.__csp")
         csp_console = [line for line in console if "Content Security Policy" in line or "Content-Security-Policy" in line]
