@@ -7,7 +7,7 @@
 import { LABEL_COLOURS, dateSpan, formatDay } from "./values.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const MAX_MARKS = 400;
+const MAX_MARKS = 150;
 const LANE = 26;
 const LEFT = 90;
 const RIGHT = 16;
