@@ -176,6 +176,8 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "completion from the schema",
         "history kept",
         "explain shows the plan",
+        "cancel a running query",
+        "timeout reported",
         "saved query after reload",
         "entity page Indonesian quote",
         "report links the article",

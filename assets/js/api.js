@@ -43,7 +43,7 @@ export function whenUnauthorized(callback) {
   onUnauthorized = callback;
 }
 
-async function request(method, path, body) {
+async function request(method, path, body, signal) {
   const headers = { Accept: "application/json" };
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -55,8 +55,10 @@ async function request(method, path, body) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
+      signal,
     });
   } catch (err) {
+    if (err.name === "AbortError") throw new ApiError(0, { error: { code: "Cancelled", message: "cancelled; the server stops the query when its client goes away" } });
     throw new ApiError(0, { error: { code: "NetworkError", message: `the server did not answer (${err.message}); is diplograph serve still running?` } });
   }
   let payload = null;
@@ -88,7 +90,8 @@ const queryString = (params) => {
 export const api = {
   info: () => request("GET", "/api/info"),
   schema: () => request("GET", "/api/schema"),
-  query: (body) => request("POST", "/api/query", body),
+  /** `signal`: an AbortSignal; aborting closes the request, which stops the query. */
+  query: (body, signal) => request("POST", "/api/query", body, signal),
   entities: (name, kind) => request("GET", `/api/entities${queryString({ name, kind })}`),
   entity: (id) => request("GET", `/api/entity/${segment(id)}`),
   neighbours: (id, limit) => request("GET", `/api/neighbours/${segment(id)}${queryString({ limit })}`),

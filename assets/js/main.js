@@ -2,7 +2,7 @@
 // It may call every module under assets/js; the modules call the server only through api.js.
 
 import { api, adoptTokenFromFragment, setToken, whenUnauthorized } from "./api.js";
-import { el, replace, download } from "./dom.js";
+import { el, replace, download, safeLink } from "./dom.js";
 import { QueryEditor, history, saved } from "./editor.js";
 import { GraphView } from "./graph.js";
 import { renderTable, paintSwatches, rowsToCsv, rowsToJson } from "./table.js";
@@ -73,10 +73,12 @@ function readParameters() {
   return value;
 }
 
-/** The error as the CLI prints it: the message, then the query line with a caret. */
+/** The error as the CLI prints it: the message, then the query line with a caret (the
+ * message names the kind of error; the code is kept as the box's title). */
 function showQueryError(err, query) {
   const box = $("#query-error");
-  let text = `${err.code ? `${err.code}: ` : ""}${err.message}`;
+  box.title = err.code || "";
+  let text = err.message;
   const hasCaret = /\n\s*\^/.test(text);
   if (err.caret && !hasCaret && !text.includes(err.caret)) text += `\n${err.caret}`;
   else if (!err.caret && !hasCaret && err.line) {
@@ -103,12 +105,18 @@ async function run({ explain = false } = {}) {
   }
   editor.setParameterNames(Object.keys(parameters));
   const maxRows = Number($("#max-rows").value) || 1000;
+  const timeoutSeconds = Number($("#timeout").value);
   $("#result-status").textContent = "running…";
   // A failed query goes into the history too: it is the one the user wants back to fix.
   history.add(query, parameters);
   fillHistory();
+  const running = new AbortController();
+  state.running = running;
+  showRunning(true);
   try {
-    const answer = await api.query({ query, parameters, max_rows: maxRows, explain });
+    const body = { query, parameters, max_rows: maxRows, explain };
+    if (timeoutSeconds > 0) body.timeout_ms = Math.round(timeoutSeconds * 1000);
+    const answer = await api.query(body, running.signal);
     if (answer.explain !== undefined) {
       const plan = $("#plan");
       plan.textContent = typeof answer.explain === "string" ? answer.explain : JSON.stringify(answer.explain, null, 2);
@@ -122,7 +130,19 @@ async function run({ explain = false } = {}) {
   } catch (err) {
     $("#result-status").textContent = "";
     showQueryError(err, query);
+  } finally {
+    if (state.running === running) {
+      state.running = null;
+      showRunning(false);
+    }
   }
+}
+
+/** While a query runs, Run is disabled and Cancel aborts the request. */
+function showRunning(running) {
+  $("#run").disabled = running;
+  $("#explain").disabled = running;
+  $("#cancel").hidden = !running;
 }
 
 function showResult(answer, maxRows) {
@@ -167,7 +187,15 @@ function refreshRows() {
   updateGraphStatus();
 }
 
+/** One swatch per label drawn, so the colours can be read. */
+function showLegend() {
+  const labels = [...new Set(graph.cy.nodes().map((node) => node.data("label")))].sort();
+  replace($("#legend"), labels.map((label) => el("span", { class: "legend-item" }, el("span", { class: "swatch", dataset: { label } }), label)));
+  paintSwatches($("#legend"));
+}
+
 function updateGraphStatus() {
+  showLegend();
   const count = graph.visibleNodeCount();
   const container = $("#graph");
   container.dataset.nodeCount = String(count);
@@ -182,8 +210,9 @@ function inspect(node) {
     replace(box, el("p", { class: "muted", text: "Click a node to see its properties." }));
     return;
   }
+  const text = (value) => (Array.isArray(value) ? value.join(", ") : value === null ? "null" : String(value));
   const rows = Object.entries(node.properties || {}).map(([key, value]) =>
-    el("tr", {}, el("th", { scope: "row", text: key }), el("td", { text: Array.isArray(value) ? value.join(", ") : value === null ? "null" : String(value) })));
+    el("tr", {}, el("th", { scope: "row", text: key }), el("td", {}, key === "url" ? safeLink(value) : text(value))));
   replace(
     box,
     el("h3", { text: caption(node) }),
@@ -312,6 +341,9 @@ for (const tab of document.querySelectorAll(".tab")) {
 }
 for (const tab of document.querySelectorAll(".result-tab")) tab.addEventListener("click", () => showPane(tab.dataset.pane));
 $("#run").addEventListener("click", () => run());
+$("#cancel").addEventListener("click", () => {
+  if (state.running) state.running.abort();
+});
 $("#explain").addEventListener("click", () => run({ explain: true }));
 fillSelect($("#examples"), "Examples…", EXAMPLES, (item) => item.name);
 $("#examples").addEventListener("change", (event) => {

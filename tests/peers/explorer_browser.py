@@ -231,7 +231,25 @@ def main():
         plan = page.text_content("#plan")
         verdict("explain shows the plan", len(plan.strip()) > 10, plan[:200])
 
+        # 5f'. A slow query can be cancelled, and a timeout asked for is the server's to enforce.
+        slow = "MATCH (a), (b), (c), (d), (e) RETURN count(*) AS n"
+        page.evaluate("q => window.explorer.setQuery(q)", slow)
+        page.click("#run")
+        page.wait_for_selector("#cancel:not([hidden])")
+        page.click("#cancel")
+        page.wait_for_selector("#query-error:not([hidden])")
+        cancelled = page.text_content("#query-error")
+        run_enabled = page.is_enabled("#run")
+        verdict("cancel a running query", "cancelled" in cancelled and run_enabled and not page.is_visible("#cancel"), cancelled)
+        page.fill("#timeout", "1")
+        page.click("#run")
+        page.wait_for_selector("#query-error:not([hidden])", timeout=20_000)
+        timed_out = page.text_content("#query-error")
+        page.fill("#timeout", "")
+        verdict("timeout reported", "time" in timed_out.lower(), timed_out)
+
         # 5g. A saved query survives a reload (the token too: it stays in sessionStorage).
+        page.evaluate("q => window.explorer.setQuery(q)", GIFT_QUERY)
         page.fill("#save-name", "gifts")
         page.click("#save")
         page.reload()
