@@ -48,8 +48,10 @@ function showView(name) {
   if (name === "query") graph.cy.resize();
 }
 
-function showPane(name) {
-  state.pane = name;
+/** Show the graph or the table; `remember` when the user chose it, so that a result with
+ * nothing to draw opening in the table does not change what the next result opens in. */
+function showPane(name, remember = true) {
+  if (remember) state.pane = name;
   for (const tab of document.querySelectorAll(".result-tab")) tab.setAttribute("aria-pressed", String(tab.dataset.pane === name));
   $("#graph-pane").hidden = name !== "graph";
   $("#table-pane").hidden = name !== "table";
@@ -157,9 +159,14 @@ function showResult(answer, maxRows) {
   banner.hidden = !state.result.truncated;
   banner.textContent = `Result truncated at ${state.result.rows.length} rows (max rows ${maxRows}); add LIMIT or raise max rows to see more.`;
   const left = graph.show(state.result.graph);
-  $("#graph-status").textContent = left
-    ? `The graph shows ${state.result.graph.nodes.length - left} of ${state.result.graph.nodes.length} nodes; the table has every row.`
-    : "Double-click a node to expand its neighbours.";
+  const drawable = state.result.graph.nodes.length > 0;
+  $("#graph-status").textContent = !drawable
+    ? "This result holds no nodes to draw (return nodes, e.g. RETURN g, a, to see them); its rows are in the table."
+    : left
+      ? `The graph shows ${state.result.graph.nodes.length - left} of ${state.result.graph.nodes.length} nodes; the table has every row.`
+      : "Double-click a node to expand its neighbours.";
+  // Rows of plain values have nothing to draw: they open in the table.
+  showPane(drawable ? state.pane : "table", false);
   resultTimeline.setEvents(
     state.result.graph.nodes.filter(isEvent).map((node) => ({ id: node.elementId, type: node.properties.type, status: node.properties.status, date: node.properties.date, label: caption(node) })),
   );

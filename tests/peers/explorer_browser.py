@@ -161,6 +161,18 @@ def main():
         page.wait_for_function(f"() => Number(document.querySelector('#graph').dataset.nodeCount) === {before}")
         verdict("expand and undo", expanded > before and node_count(page) == before, {"before": before, "expanded": expanded, "undone": node_count(page)})
 
+        # 5a'. The expand cap bounds what one double-click adds, and says when more exist.
+        page.fill("#expand-cap", "2")
+        page.dispatch_event("#expand-cap", "change")
+        page.mouse.dblclick(x, y)
+        page.wait_for_function(f"() => Number(document.querySelector('#graph').dataset.nodeCount) > {before}")
+        capped = node_count(page) - before
+        capped_status = page.text_content("#graph-status")
+        page.click("#undo-expand")
+        page.fill("#expand-cap", "25")
+        page.dispatch_event("#expand-cap", "change")
+        verdict("expand cap", 0 < capped <= 2 and "capped at 2" in capped_status, {"added": capped, "status": capped_status})
+
         # 5b. Exports: the rows as CSV and JSON, the picture as PNG and SVG.
         def downloaded(button):
             with page.expect_download() as info:
@@ -210,10 +222,13 @@ def main():
         page.fill("#parameters", '{"name": "Kim Jong Un"}')
         run_query(page, "MATCH (p:Person {name: $name}) RETURN p.name AS name")
         page.wait_for_function("() => document.querySelector('#result-status').textContent.startsWith('1 row')")
-        page.click(".result-tab[data-pane=table]")
         named = page.locator("#table-pane tbody td").first.text_content()
-        page.click(".result-tab[data-pane=graph]")
         verdict("parameters", named == "Kim Jong Un", named)
+        in_table = page.is_visible("#table-pane") and not page.is_visible("#graph-pane")
+        page.fill("#parameters", "{}")
+        run_query(page, GIFT_QUERY)
+        page.wait_for_function(f"() => Number(document.querySelector('#graph').dataset.nodeCount) === {expected_nodes}")
+        verdict("rows without nodes open in the table", in_table and page.is_visible("#graph-pane"), {"in_table": in_table})
         page.fill("#parameters", "{}")
         page.evaluate("q => window.explorer.setQuery(q)", "MATCH (n")
         page.click("#query + .CodeMirror")
