@@ -25,15 +25,20 @@ pub struct ForwardedOutput {
 
 /// Runs a read-only command for a forwarding CLI. `argv` is its command line without the
 /// program name and `--db`; `query_text` is the query it read from its own file or stdin
-/// (the server never reads a client's path).
-pub fn run_forwarded(store: &Store, argv: &[String], query_text: Option<String>) -> ForwardedOutput {
+/// (the server never reads a client's path). A query runs within the server's `limits`.
+pub fn run_forwarded(
+    store: &Store,
+    argv: &[String],
+    query_text: Option<String>,
+    limits: query_cmd::Limits,
+) -> ForwardedOutput {
     let mut console = Console::captured();
     let parsed = Cli::try_parse_from(std::iter::once("diplograph".to_string()).chain(argv.iter().cloned()));
     let result = match parsed {
         Err(err) => Err(Failure::Message(err.to_string().trim_start_matches("error: ").trim_end().to_string())),
         Ok(cli) => match cli.command {
             Command::Query(args) => match query_text {
-                Some(text) => query_cmd::query(&mut console, store, args.with_text(text)),
+                Some(text) => query_cmd::query_within(&mut console, store, args.with_text(text), Some(limits)),
                 None => Err(Failure::Message("a forwarded query needs its text".into())),
             },
             Command::Stats { format } => store
@@ -154,10 +159,14 @@ impl Client {
     pub fn ingest(&self, files: &[String]) -> Result<u8, Failure> {
         let mut total = IngestSummary::default();
         for name in files {
-            let body = match read_batch(name) {
-                Ok(body) => body,
-                Err(err) => return Err(Failure::Message(failure_text(&err, &stored_before(&total)))),
-            };
+            // As a direct ingest: a file that cannot be opened is a plain error, one that
+            // fails while being read also says what was stored before.
+            let (mut input, _) = crate::ingest::open_source(name)?;
+            let mut body = Vec::new();
+            if let Err(error) = input.read_to_end(&mut body) {
+                let err = crate::ingest::IngestError::Input { source_name: name.to_string(), error };
+                return Err(Failure::Message(failure_text(&err, &stored_before(&total))));
+            }
             let path = format!("/api/ingest?source={}", percent_encode(name));
             let response = self.request("POST", &path).set("Content-Type", "application/x-ndjson").send_bytes(&body);
             let job = self.answer(response)?;
@@ -196,16 +205,6 @@ impl Client {
 
 fn stored_before(total: &IngestSummary) -> String {
     format!("{} articles were stored before the failure", total.counts.articles_added + total.counts.articles_replaced)
-}
-
-/// A batch read here, never by the server: a file, or stdin for `-`.
-fn read_batch(name: &str) -> Result<Vec<u8>, crate::ingest::IngestError> {
-    let (mut input, _) = crate::ingest::open_source(name)?;
-    let mut body = Vec::new();
-    input
-        .read_to_end(&mut body)
-        .map_err(|error| crate::ingest::IngestError::Input { source_name: name.to_string(), error })?;
-    Ok(body)
 }
 
 fn summary_from_json(json: &Json) -> IngestSummary {

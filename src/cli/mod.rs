@@ -20,6 +20,7 @@ use crate::store::{OpenMode, Store, StoreError};
 pub use console::Console;
 pub use forward::{run_forwarded, ForwardedOutput};
 pub use output::{stats_json, Failure};
+pub use query_cmd::Limits;
 
 #[derive(Parser)]
 #[command(

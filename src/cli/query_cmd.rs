@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::{output, Console, Failure};
 use crate::model::Value;
-use crate::query::{self, format, Params, QueryError, QueryOptions};
+use crate::query::{self, format, CancelFlag, Params, QueryError, QueryOptions};
 use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -58,14 +58,35 @@ pub struct ShellArgs {
 }
 
 pub fn query(console: &mut Console, store: &Store, args: QueryArgs) -> Result<u8, Failure> {
+    query_within(console, store, args, None)
+}
+
+/// The server's limits on a query it runs for a forwarding CLI: the longest it may take,
+/// and the flag that stops it when that client goes away.
+pub struct Limits {
+    pub timeout: Duration,
+    pub cancel: CancelFlag,
+}
+
+/// `query`, within a server's limits when `limits` is given.
+pub fn query_within(
+    console: &mut Console,
+    store: &Store,
+    args: QueryArgs,
+    limits: Option<Limits>,
+) -> Result<u8, Failure> {
     let text = args.text()?;
     let params = parse_params(&args.params)?;
-    let options = QueryOptions {
+    let mut options = QueryOptions {
         use_indexes: !args.no_index,
         timeout: timeout(args.timeout)?,
         max_rows: Some(args.max_rows.unwrap_or_else(default_max_rows)),
         cancel: None,
     };
+    if let Some(limits) = limits {
+        options.timeout = Some(options.timeout.map_or(limits.timeout, |t| t.min(limits.timeout)));
+        options.cancel = Some(limits.cancel);
+    }
     run_query(console, store, &text, &params, &options, args.format, args.explain, args.timing)
 }
 

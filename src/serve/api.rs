@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
-use super::error::ApiError;
+use super::error::{ApiError, PathParam, QueryParams};
 use super::values::{node_json, GraphCollector};
 use super::{body_bytes, jobs, json_body, AppState};
 use crate::cli::inspect::find_entities;
@@ -109,7 +109,7 @@ pub struct EntitiesQuery {
     kind: Option<String>,
 }
 
-pub async fn entities(State(state): State<Arc<AppState>>, Query(q): Query<EntitiesQuery>) -> Answer {
+pub async fn entities(State(state): State<Arc<AppState>>, QueryParams(q): QueryParams<EntitiesQuery>) -> Answer {
     read(&state, move |store| {
         let rows = find_entities(store, q.kind.as_deref(), q.name.as_deref()).map_err(failure)?;
         let items: Vec<Json> = rows
@@ -148,8 +148,8 @@ pub struct LimitQuery {
 
 pub async fn entity(
     State(state): State<Arc<AppState>>,
-    Path(key): Path<String>,
-    Query(q): Query<LimitQuery>,
+    PathParam(key): PathParam<String>,
+    QueryParams(q): QueryParams<LimitQuery>,
 ) -> Answer {
     let limit = q.limit.unwrap_or(1_000).clamp(1, 10_000);
     read(&state, move |store| {
@@ -243,8 +243,8 @@ fn event_detail(store: &Store, id: NodeId, record: &NodeRecord) -> Result<Json, 
 
 pub async fn neighbours(
     State(state): State<Arc<AppState>>,
-    Path(key): Path<String>,
-    Query(q): Query<LimitQuery>,
+    PathParam(key): PathParam<String>,
+    QueryParams(q): QueryParams<LimitQuery>,
 ) -> Answer {
     let limit = q.limit.unwrap_or(100).clamp(1, 5_000);
     read(&state, move |store| {
@@ -287,7 +287,7 @@ pub struct TimelineQuery {
 /// Events listed beside the buckets when at most this many match.
 const LISTED_EVENTS: usize = 200;
 
-pub async fn timeline(State(state): State<Arc<AppState>>, Query(q): Query<TimelineQuery>) -> Answer {
+pub async fn timeline(State(state): State<Arc<AppState>>, QueryParams(q): QueryParams<TimelineQuery>) -> Answer {
     let bucket = match q.bucket.as_deref().unwrap_or("auto") {
         "auto" => None,
         "day" => Some(Bucket::Day),
@@ -335,10 +335,11 @@ pub async fn timeline(State(state): State<Arc<AppState>>, Query(q): Query<Timeli
                 undated += 1;
                 continue;
             };
-            if q.from.as_ref().is_some_and(|from| date.as_str() < from.as_str()) {
+            // A date is a period (a day, a month, a year): it counts when it overlaps the range.
+            if q.from.as_ref().is_some_and(|from| date.as_str() < from.as_str() && !from.starts_with(date.as_str())) {
                 continue;
             }
-            if q.to.as_ref().is_some_and(|to| date.as_str() > to.as_str() && !to.starts_with(date.as_str())) {
+            if q.to.as_ref().is_some_and(|to| date.as_str() > to.as_str() && !date.starts_with(to.as_str())) {
                 continue;
             }
             events.push(TimelineEvent { id, date, kind: text("type"), status: text("status"), key: text("id") });
@@ -509,7 +510,7 @@ pub struct IngestQuery {
 
 pub async fn ingest(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<IngestQuery>,
+    QueryParams(q): QueryParams<IngestQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     if state.config.read_only {
@@ -525,7 +526,7 @@ pub async fn ingest(
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], axum::Json(json!({"job": id}))).into_response())
 }
 
-pub async fn job(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
+pub async fn job(State(state): State<Arc<AppState>>, PathParam(id): PathParam<String>) -> Answer {
     let found = id.parse::<u64>().ok().and_then(|id| state.writer.job_json(id));
     found.map(axum::Json).ok_or_else(|| {
         ApiError::not_found(format!("no job '{id}' (finished jobs are kept for a while, then forgotten)"))
@@ -554,7 +555,37 @@ pub async fn cli(State(state): State<Arc<AppState>>, body: Result<Bytes, BytesRe
     let job_state = state.clone();
     let output = state
         .pool
-        .run(move |_cancel| crate::cli::run_forwarded(&job_state.store, &request.argv, request.query_text))
+        .run(move |cancel| {
+            let limits = crate::cli::Limits { timeout: job_state.config.query_timeout, cancel: cancel.clone() };
+            crate::cli::run_forwarded(&job_state.store, &request.argv, request.query_text, limits)
+        })
         .await?;
     Ok(axum::Json(json!({"stdout": output.stdout, "stderr": output.stderr, "exit": output.exit})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days_round_trip_and_known_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        for days in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(i32::try_from(y).unwrap(), m, d), days);
+        }
+    }
+
+    #[test]
+    fn weeks_start_on_monday_across_years() {
+        // 2024-01-01 was a Monday; 2023-01-01 a Sunday (its week began 2022-12-26).
+        assert_eq!(Bucket::Week.start((2024, Some(1), Some(7))), "2024-01-01");
+        assert_eq!(Bucket::Week.start((2023, Some(1), Some(1))), "2022-12-26");
+        assert_eq!(Bucket::Month.start((2023, None, None)), "2023-01");
+        assert_eq!(parse_date("2023-13"), None);
+        assert_eq!(parse_date("23-01"), None);
+        assert_eq!(parse_date("2023-02-03"), Some((2023, Some(2), Some(3))));
+    }
 }

@@ -2,12 +2,11 @@
 //! `index.html`, `/assets/*` the rest, each with its media type and an ETag so browsers
 //! revalidate (`Cache-Control: no-cache`) instead of keeping a stale explorer.
 
-use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use include_dir::{include_dir, Dir};
 
-use super::error::ApiError;
+use super::error::{ApiError, PathParam};
 
 static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets");
 
@@ -15,7 +14,7 @@ pub async fn index(headers: HeaderMap) -> Response {
     serve_file("index.html", &headers)
 }
 
-pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+pub async fn asset(PathParam(path): PathParam<String>, headers: HeaderMap) -> Response {
     serve_file(&path, &headers)
 }
 

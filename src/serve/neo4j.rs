@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
-use super::error::ApiError;
+use super::error::{ApiError, PathParam};
 use super::query_api::{options_for, params_from_json};
 use super::values::value_json;
 use super::AppState;
@@ -70,7 +70,7 @@ fn api_error(err: ApiError) -> Response {
 
 pub async fn query_v2(
     State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if name != "neo4j" && name != state.store_name {
