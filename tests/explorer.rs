@@ -184,6 +184,8 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "entity page Indonesian quote",
         "report links the article",
         "entity events in date order",
+        "entity timeline brush filters its events",
+        "back returns to the previous entity",
         "entity opens in the graph",
         "store timeline",
         "store timeline brush lists events",

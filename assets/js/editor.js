@@ -29,7 +29,7 @@ function readList(key) {
 
 const writeList = (key, list) => localStorage.setItem(key, JSON.stringify(list));
 
-export const history = {
+export const queryHistory = {
   list: () => readList(HISTORY_KEY),
   /** Most recent first, without repeats. */
   add(query, parameters) {

@@ -12,8 +12,9 @@ export const isEntity = (node) => Boolean(node && node.labels && node.labels.som
 export class EntityPage {
   /** `openInGraph(id)`: draw the entity's neighbourhood in the query view;
    * `timeline`: the page's Timeline, fed from /api/timeline?entity=. */
-  constructor(root, { api, openInGraph, makeTimeline, showError }) {
+  constructor(root, { api, openInGraph, makeTimeline, showError, onOpen }) {
     this.api = api;
+    this.onOpen = onOpen;
     this.openInGraph = openInGraph;
     this.showError = showError;
     this.results = root.querySelector("#entity-results");
@@ -67,10 +68,13 @@ export class EntityPage {
     }));
   }
 
-  async open(id) {
+  /** Show one entity; `record: false` when following the browser's history rather than a click. */
+  async open(id, { record = true } = {}) {
     try {
       const [entity, timeline] = await Promise.all([this.api.entity(id), this.api.timeline({ entity: id, bucket: "auto" })]);
       this.render(entity);
+      this.shownId = id;
+      if (record) this.onOpen(id);
       if (timeline.events) this.timeline.setEvents(timeline.events, timeline.undated);
       else this.timeline.setBuckets(timeline);
     } catch (err) {

@@ -3,7 +3,7 @@
 
 import { api, adoptTokenFromFragment, setToken, whenUnauthorized } from "./api.js";
 import { el, replace, download, safeLink } from "./dom.js";
-import { QueryEditor, history, saved } from "./editor.js";
+import { QueryEditor, queryHistory, saved } from "./editor.js";
 import { GraphView } from "./graph.js";
 import { renderTable, paintSwatches, rowsToCsv, rowsToJson } from "./table.js";
 import { Timeline } from "./timeline.js";
@@ -46,6 +46,32 @@ function showView(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.setAttribute("aria-pressed", String(tab.dataset.view === name));
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
   if (name === "query") graph.cy.resize();
+  if (name === "timeline" && !state.storeTimelineShown) {
+    state.storeTimelineShown = true;
+    showStoreTimeline();
+  }
+}
+
+// The view and the entity shown live in the URL fragment (`#view=entity&entity=ID`), so
+// the back button walks back through entity pages and a page's address can be shared (the
+// token is never part of it).
+function routeInFragment() {
+  const fragment = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+  const entity = fragment.get("entity");
+  const view = fragment.get("view");
+  return { view: ["query", "entity", "timeline"].includes(view) ? view : entity ? "entity" : "query", entity };
+}
+
+function recordRoute(view, entity) {
+  const fragment = new URLSearchParams({ view });
+  if (entity) fragment.set("entity", entity);
+  const hash = `#${fragment}`;
+  if (window.location.hash !== hash) window.history.pushState(null, "", hash);
+}
+
+function followRoute({ view, entity }) {
+  showView(view);
+  if (view === "entity" && entity) entityPage.open(entity, { record: false });
 }
 
 /** Show the graph or the table; `remember` when the user chose it, so that a result with
@@ -110,7 +136,7 @@ async function run({ explain = false } = {}) {
   const timeoutSeconds = Number($("#timeout").value);
   $("#result-status").textContent = "running…";
   // A failed query goes into the history too: it is the one the user wants back to fix.
-  history.add(query, parameters);
+  queryHistory.add(query, parameters);
   fillHistory();
   const running = new AbortController();
   state.running = running;
@@ -245,7 +271,7 @@ function fillSelect(select, placeholder, items, label) {
 }
 
 function fillHistory() {
-  fillSelect($("#history"), "History…", history.list(), (item) => item.query.replace(/\s+/g, " ").slice(0, 80));
+  fillSelect($("#history"), "History…", queryHistory.list(), (item) => item.query.replace(/\s+/g, " ").slice(0, 80));
   fillSelect($("#saved"), "Saved…", saved.list(), (item) => item.name);
 }
 
@@ -294,6 +320,7 @@ function listStoreEvents(range) {
     editor.value = "MATCH (e:Event)-[r]->(x)\nWHERE e.date >= $from AND e.date <= $to AND type(r) <> 'REPORTED_IN'\nRETURN e, r, x\nORDER BY e.date";
     $("#parameters").value = JSON.stringify({ from, to });
     showView("query");
+    recordRoute("query");
     run();
   };
   replace(
@@ -328,11 +355,13 @@ const storeTimeline = new Timeline($("#store-timeline"), { onBrush: listStoreEve
 const entityPage = new EntityPage($("#view-entity"), {
   api,
   showError,
+  onOpen: (id) => recordRoute("entity", id),
   makeTimeline: (container, onBrush) => new Timeline(container, { onBrush }),
   openInGraph: (id) => {
     editor.value = "MATCH (n {id: $id})-[r]-(m)\nRETURN n, r, m\nLIMIT 200";
     $("#parameters").value = JSON.stringify({ id });
     showView("query");
+    recordRoute("query");
     run();
   },
 });
@@ -340,10 +369,7 @@ const entityPage = new EntityPage($("#view-entity"), {
 for (const tab of document.querySelectorAll(".tab")) {
   tab.addEventListener("click", () => {
     showView(tab.dataset.view);
-    if (tab.dataset.view === "timeline" && !state.storeTimelineShown) {
-      state.storeTimelineShown = true;
-      showStoreTimeline();
-    }
+    recordRoute(tab.dataset.view, tab.dataset.view === "entity" ? entityPage.shownId : null);
   });
 }
 for (const tab of document.querySelectorAll(".result-tab")) tab.addEventListener("click", () => showPane(tab.dataset.pane));
@@ -358,7 +384,7 @@ $("#examples").addEventListener("change", (event) => {
   event.target.value = "";
 });
 $("#history").addEventListener("change", (event) => {
-  if (event.target.value !== "") loadQuery(history.list()[Number(event.target.value)]);
+  if (event.target.value !== "") loadQuery(queryHistory.list()[Number(event.target.value)]);
   event.target.value = "";
 });
 $("#saved").addEventListener("change", (event) => {
@@ -440,11 +466,17 @@ async function start() {
       .filter((label) => ["Meeting", "Gift", "Visit", "Invitation"].includes(label) || !["Person", "Country", "Organization", "Place", "Item", "Article", "Event"].includes(label));
     replace($("#timeline-type"), el("option", { value: "", text: "all" }), eventTypes.map((label) => el("option", { value: label.toLowerCase(), text: label.toLowerCase() })));
     showMessage("");
+    if (!state.routed) {
+      state.routed = true;
+      followRoute(routeInFragment());
+    }
   } catch (err) {
     if (err.status !== 401) showError(err);
   }
   explorerHandle.ready = true;
 }
+
+window.addEventListener("popstate", () => followRoute(routeInFragment()));
 
 // A handle for the browser tests and the developer console: the graph and a way to set
 // the editor's text. Nothing in the page reads it.
