@@ -107,7 +107,6 @@ def main():
         verdict("graph node count", node_count(page) == expected_nodes, {"drawn": node_count(page), "api": expected_nodes})
         ink = canvas_ink(page)
         verdict("graph canvas not blank", ink > 2000, {"painted_pixels": ink})
-        page.screenshot(path=f"{shots}/explorer-graph.png")
 
         # 3. The table holds the same rows.
         page.click(".result-tab[data-pane=table]")
@@ -199,6 +198,7 @@ def main():
         page.click("#hide")
         hidden = node_count(page)
         page.click("#show-hidden")
+        page.screenshot(path=f"{shots}/explorer-graph.png")  # Kim Jong Un selected, neighbours highlighted
         verdict("highlight, pin, hide", inspected == "Kim Jong Un" and pinned and unpinned and hidden == before - 1 and node_count(page) == before,
                 {"inspector": inspected, "pinned": pinned, "unpinned": unpinned, "after_hide": hidden, "after_show": node_count(page)})
 
