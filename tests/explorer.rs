@@ -181,6 +181,7 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "cancel a running query",
         "timeout reported",
         "saved query after reload",
+        "examples run",
         "entity page Indonesian quote",
         "report links the article",
         "entity events in date order",

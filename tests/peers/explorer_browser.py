@@ -275,6 +275,17 @@ def main():
         token_box = page.is_visible("#token-box")
         verdict("saved query after reload", "gifts" in saved_names and reloaded_query == GIFT_QUERY and not token_box,
                 {"saved": saved_names, "token_asked": token_box})
+        # 5h. Every query under Examples runs and answers rows.
+        example_rows = {}
+        for name in page.locator("#examples option").all_text_contents()[1:]:
+            page.select_option("#examples", label=name)
+            page.evaluate("() => document.querySelector('#result-status').textContent = ''")
+            page.click("#run")
+            page.wait_for_function("() => /rows?$|rows? \\(/.test(document.querySelector('#result-status').textContent) || !document.querySelector('#query-error').hidden")
+            status = page.text_content("#result-status")
+            example_rows[name] = status if page.is_hidden("#query-error") else page.text_content("#query-error")
+        verdict("examples run", len(example_rows) >= 3 and all(v.endswith("rows") and not v.startswith("0 ") for v in example_rows.values()), example_rows)
+
         run_query(page, GIFT_QUERY)
         page.wait_for_function(f"() => Number(document.querySelector('#graph').dataset.nodeCount) === {expected_nodes}")
 
