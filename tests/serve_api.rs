@@ -279,6 +279,19 @@ fn neo4j_query_api_v2_answers_fields_and_values() {
     assert_eq!(syntax.json()["errors"][0]["code"], "Neo.ClientError.Statement.SyntaxError");
     let write = server.post_json("/db/neo4j/query/v2", &json!({"statement": "CREATE (n)"}));
     assert_eq!(write.json()["errors"][0]["code"], "Neo.ClientError.Statement.AccessMode");
+    // Neo4j's drivers send Basic auth: the token is the password.
+    let token = server.token.clone().unwrap();
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("neo4j:{token}"))
+    };
+    let raw_body = body.to_string();
+    let with_basic = server.raw(&format!(
+        "POST /db/neo4j/query/v2 HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Basic {basic}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{raw_body}",
+        server.port(),
+        raw_body.len()
+    ));
+    assert!(with_basic.starts_with("HTTP/1.1 202"), "{with_basic}");
     let anonymous = Server::get_anonymous_post(&server, "/db/neo4j/query/v2", &body);
     assert_eq!(anonymous.status, 401);
     assert_eq!(anonymous.json()["errors"][0]["code"], "Neo.ClientError.Security.Unauthorized");

@@ -158,3 +158,35 @@ fn a_read_only_server_refuses_a_forwarded_ingest() {
     assert_eq!(ingest.code, Some(2));
     assert!(ingest.stderr.contains("--read-only"), "{ingest:?}");
 }
+
+#[test]
+fn a_stale_address_file_is_found_out_by_connecting() {
+    let ws = Workspace::new();
+    assert!(ws.ingest(std::path::Path::new(EXAMPLE)).status.success());
+    Server::start(&ws.db(), &[]).kill();
+    assert!(ws.db().join("serve.json").exists());
+    // Another process takes the store (an ingest reading stdin that stays open): the file
+    // names a server that no longer answers, and the CLI says so instead of hanging.
+    let mut holder = std::process::Command::new(env!("CARGO_BIN_EXE_diplograph"))
+        .arg("--db")
+        .arg(ws.db())
+        .args(["ingest", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening a store takes milliseconds; the holder keeps it until its stdin closes.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    if let Ok(Some(status)) = holder.try_wait() {
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut holder.stderr.take().unwrap(), &mut stderr).unwrap();
+        panic!("the holder ended ({status:?}): {stderr}");
+    }
+    let refused = printed(ws.cmd(&["stats"]).output().unwrap());
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(refused.stderr.contains("in use by another process"), "{refused:?}");
+    assert!(refused.stderr.contains("does not answer"), "{refused:?}");
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+}

@@ -167,22 +167,30 @@ impl Client {
                 let err = crate::ingest::IngestError::Input { source_name: name.to_string(), error };
                 return Err(Failure::Message(failure_text(&err, &stored_before(&total))));
             }
-            let path = format!("/api/ingest?source={}", percent_encode(name));
-            let response = self.request("POST", &path).set("Content-Type", "application/x-ndjson").send_bytes(&body);
-            let job = self.answer(response)?;
-            let id = job["job"].as_u64().ok_or_else(|| Failure::Message("the server did not name the job".into()))?;
-            let finished = self.follow_job(id)?;
-            let summary = summary_from_json(&finished["summary"]);
+            let summary = self.upload(name, &body)?;
             total.counts += summary.counts;
             total.rejected += summary.rejected;
             total.warnings += summary.warnings;
-            if finished["state"] == "failed" {
-                let message = finished["error"].as_str().unwrap_or("the ingest failed on the server");
-                return Err(Failure::Message(message.to_string()));
-            }
         }
         eprintln!("{total}");
         Ok(if total.rejected > 0 { 1 } else { 0 })
+    }
+
+    /// Uploads one article batch read (or made) here as a job named `source`, prints its
+    /// diagnostics as they come and returns its summary once it is stored and flushed; a
+    /// failed job is an error carrying the server's message. This is also the way for
+    /// `import` to write through a server: convert locally, upload the article records.
+    pub fn upload(&self, source: &str, body: &[u8]) -> Result<IngestSummary, Failure> {
+        let path = format!("/api/ingest?source={}", percent_encode(source));
+        let response = self.request("POST", &path).set("Content-Type", "application/x-ndjson").send_bytes(body);
+        let job = self.answer(response)?;
+        let id = job["job"].as_u64().ok_or_else(|| Failure::Message("the server did not name the job".into()))?;
+        let finished = self.follow_job(id)?;
+        if finished["state"] == "failed" {
+            let message = finished["error"].as_str().unwrap_or("the ingest failed on the server");
+            return Err(Failure::Message(message.to_string()));
+        }
+        Ok(summary_from_json(&finished["summary"]))
     }
 
     /// Polls a job until it is done or failed, printing new diagnostics on stderr.

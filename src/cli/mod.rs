@@ -322,6 +322,8 @@ fn create_mode(compress: bool) -> OpenMode {
 fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>, compress: bool) -> Result<u8, Failure> {
     let store = match Store::open(db, create_mode(compress)) {
         Ok(store) => store,
+        // A running server holds the store: upload the batches to it. (`import` does the
+        // same with the records it converts: `forward::server_for`, then `Client::upload`.)
         Err(err) => {
             let client = forward::server_for(db, err)?;
             if rejects.is_some() {

@@ -15,6 +15,7 @@ mod query_api;
 mod security;
 mod values;
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -210,7 +211,9 @@ async fn serve_until_signal(state: Arc<AppState>, store_path: &std::path::Path) 
         Some(token) => format!("{base}/#token={token}"),
         None => format!("{base}/"),
     };
-    println!("{url}");
+    // The URL is the one line on stdout (scripts read it); a closed stdout is no reason to stop.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{url}").and_then(|()| stdout.flush());
     eprintln!(
         "serving {}{} on {base}; {}; Ctrl-C stops",
         store_path.display(),

@@ -81,14 +81,26 @@ impl Guard {
         literal == Some(self.bind)
     }
 
-    /// Whether the request carries the token (`Authorization: Bearer …`).
+    /// Whether the request carries the token: `Authorization: Bearer TOKEN`, or for
+    /// Neo4j's drivers and scripts, HTTP Basic with any user name and the token as password.
     fn authorized(&self, headers: &HeaderMap) -> bool {
         let Some(token) = &self.token else { return true };
         let Some(given) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
             return false;
         };
-        let Some(given) = given.strip_prefix("Bearer ").map(str::trim) else { return false };
-        bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+        let given: Vec<u8> = if let Some(bearer) = given.strip_prefix("Bearer ") {
+            bearer.trim().as_bytes().to_vec()
+        } else if let Some(basic) = given.strip_prefix("Basic ") {
+            use base64::Engine;
+            let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim()) else { return false };
+            match decoded.iter().position(|&b| b == b':') {
+                Some(colon) => decoded[colon + 1..].to_vec(),
+                None => return false,
+            }
+        } else {
+            return false;
+        };
+        bool::from(given.as_slice().ct_eq(token.as_bytes()))
     }
 }
 
@@ -111,7 +123,7 @@ fn split_host(host: &str) -> (&str, Option<u16>) {
 
 /// Paths anyone who can reach the server may read: the explorer's files and the health check.
 fn is_public(path: &str) -> bool {
-    path == "/" || path == "/index.html" || path.starts_with("/assets/") || path == "/api/health"
+    path == "/" || path.starts_with("/assets/") || path == "/api/health"
 }
 
 /// The media types a POST to `path` may have.
@@ -156,7 +168,7 @@ pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next
         return next.run(request).await;
     }
     if !is_public(&path) && !guard.authorized(headers) {
-        let message = "this server needs its token: send `Authorization: Bearer TOKEN` (the token is in the URL the server printed, after #token=)".to_string();
+        let message = "this server needs its token: send `Authorization: Bearer TOKEN` (the token is in the URL the server printed, after #token=; Neo4j clients may send it as the Basic-auth password)".to_string();
         return refuse(&path, StatusCode::UNAUTHORIZED, "unauthorized", message);
     }
     if request.method() == Method::POST {
@@ -280,6 +292,11 @@ mod tests {
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer 0123456789abcde"));
         assert!(!g.authorized(&headers));
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic 0123456789abcdef"));
+        assert!(!g.authorized(&headers));
+        // neo4j:0123456789abcdef and neo4j:wrong, base64.
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic bmVvNGo6MDEyMzQ1Njc4OWFiY2RlZg=="));
+        assert!(g.authorized(&headers));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic bmVvNGo6d3Jvbmc="));
         assert!(!g.authorized(&headers));
     }
 }
