@@ -173,6 +173,7 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "highlight, pin, hide",
         "truncated banner",
         "error with caret",
+        "bad parameters are an error",
         "parameters",
         "rows without nodes open in the table",
         "completion from the schema",

@@ -58,8 +58,9 @@ const STYLE = [
 
 export class GraphView {
   /** `container`: the element to draw in; `onSelect(node|null)`: the inspector's callback;
-   * `onExpand(message)`: reports each expansion (how many added, whether capped). */
-  constructor(container, { onSelect, onExpand, expandLimit = 25, api }) {
+   * `onExpand(message)`: reports each expansion (how many added, whether capped);
+   * `onError(err)`: an expansion the server refused. */
+  constructor(container, { onSelect, onExpand, onError, expandLimit = 25, api }) {
     this.api = api;
     this.expandLimit = expandLimit;
     this.onSelect = onSelect;
@@ -72,7 +73,7 @@ export class GraphView {
     this.cy.on("tap", (event) => {
       if (event.target === this.cy) this.highlight(null);
     });
-    this.cy.on("dbltap", "node", (event) => this.expand(event.target.id()));
+    this.cy.on("dbltap", "node", (event) => this.expand(event.target.id()).catch(onError));
   }
 
   /** Show a result's graph (`{nodes, relationships}`), replacing what was drawn; returns

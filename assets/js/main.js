@@ -340,6 +340,7 @@ editor.value = EXAMPLES[0].query;
 const graph = new GraphView($("#graph"), {
   api,
   onSelect: inspect,
+  onError: showError,
   onExpand: ({ added, truncated, limit }) => {
     $("#graph-status").textContent = `${added} neighbour${added === 1 ? "" : "s"} added${truncated ? ` (capped at ${limit}; more exist)` : ""}. Undo removes them.`;
     updateGraphStatus();
@@ -374,6 +375,13 @@ for (const tab of document.querySelectorAll(".tab")) {
 }
 for (const tab of document.querySelectorAll(".result-tab")) tab.addEventListener("click", () => showPane(tab.dataset.pane));
 $("#run").addEventListener("click", () => run());
+// Ctrl-Enter runs from the parameters too, as it does in the editor.
+$("#parameters").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    run();
+  }
+});
 $("#cancel").addEventListener("click", () => {
   if (state.running) state.running.abort();
 });

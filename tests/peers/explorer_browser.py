@@ -219,8 +219,13 @@ def main():
 
         # 5f. Parameters, completion from the schema, history, explain.
         page.click("#parameters-box summary")
-        page.fill("#parameters", '{"name": "Kim Jong Un"}')
+        page.fill("#parameters", "{oops")
         run_query(page, "MATCH (p:Person {name: $name}) RETURN p.name AS name")
+        page.wait_for_selector("#query-error:not([hidden])")
+        bad_parameters = page.text_content("#query-error")
+        verdict("bad parameters are an error", bad_parameters.startswith("parameters: not valid JSON"), bad_parameters)
+        page.fill("#parameters", '{"name": "Kim Jong Un"}')
+        page.press("#parameters", "Control+Enter")
         page.wait_for_function("() => document.querySelector('#result-status').textContent.startsWith('1 row')")
         named = page.locator("#table-pane tbody td").first.text_content()
         verdict("parameters", named == "Kim Jong Un", named)
