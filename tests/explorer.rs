@@ -184,6 +184,7 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "saved query after reload",
         "examples run",
         "entity page Indonesian quote",
+        "report shows outlet, date, language, according_to",
         "report links the article",
         "entity events in date order",
         "entity timeline brush filters its events",

@@ -304,6 +304,12 @@ def main():
         quotes = page.locator("blockquote.evidence[lang=id]")
         texts = quotes.all_text_contents()
         verdict("entity page Indonesian quote", any("berjabat tangan" in text for text in texts), texts[:3])
+        # The report quoted in Indonesian names its outlet, date and language beside the quote.
+        indopos = page.locator("li.report", has=page.locator("blockquote.evidence[lang=id]")).first.locator(".report-head").text_content()
+        according = page.locator("li.report .according").all_text_contents()
+        verdict("report shows outlet, date, language, according_to",
+                "Indopos" in indopos and "2023-09-15" in indopos and "· id" in indopos and "according to Dmitry Peskov" in according,
+                {"head": indopos, "according": according[:5]})
         link = page.locator("li.report a").first.get_attribute("href")
         verdict("report links the article", bool(link) and link.startswith("https://"), link)
         dates = page.eval_on_selector_all("li.event", "items => items.map(i => i.dataset.date).filter(Boolean)")
