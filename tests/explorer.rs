@@ -158,6 +158,8 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
     let expected = [
         "loads",
         "token leaves the address bar",
+        "csv quoting and date ranges",
+        "large result drawn in part",
         "graph node count",
         "graph canvas not blank",
         "table rows",

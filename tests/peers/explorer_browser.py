@@ -98,6 +98,41 @@ def main():
         verdict("loads", page.title() == "diplograph explorer", page.title())
         verdict("token leaves the address bar", "token" not in page.evaluate("location.href"), page.evaluate("location.href"))
 
+        # 1b. The page's own modules: CSV quoting (RFC 4180) and date ranges at each precision.
+        units = page.evaluate("""async () => {
+            const table = await import('/assets/js/table.js');
+            const values = await import('/assets/js/values.js');
+            const day = Date.UTC(2023, 8, 13);
+            const range = { from: day, to: day };
+            return {
+                csv: table.rowsToCsv(['a', 'b'], [['x,"y"\\nz', null], [[1, 2], {k: 1}]]),
+                in: ['2023', '2023-09', '2023-09-13'].map(d => values.dateInRange(d, range)),
+                out: ['2022', '2023-10', '2023-09-12', null, 'soon'].map(d => values.dateInRange(d, range)),
+            };
+        }""")
+        verdict("csv quoting and date ranges",
+                units["csv"] == 'a,b\r\n"x,""y""\nz",\r\n"1, 2","{""k"":1}"\r\n' and all(units["in"]) and not any(units["out"]), units)
+
+        # 1c. A result too large to draw is drawn in part, quickly, and says how much was left out.
+        large = page.evaluate("""async () => {
+            const { GraphView, MAX_DRAWN_NODES } = await import('/assets/js/graph.js');
+            const box = document.createElement('div');
+            box.style.width = '400px';  // CSSOM, which the CSP allows (a style attribute it would not)
+            box.style.height = '300px';
+            document.body.append(box);
+            const view = new GraphView(box, { api: null, onSelect() {}, onExpand() {}, onError() {} });
+            const nodes = Array.from({ length: MAX_DRAWN_NODES + 100 }, (_, i) => ({ elementId: `n:${i}`, labels: ['Person'], properties: { name: `p${i}` } }));
+            const relationships = nodes.slice(1).map((node, i) => ({ elementId: `r:${i}`, type: 'KNOWS', startNodeElementId: 'n:0', endNodeElementId: node.elementId, properties: {} }));
+            const started = performance.now();
+            const left = view.show({ nodes, relationships });
+            const ms = performance.now() - started;
+            const drawn = view.cy.nodes().length;
+            view.cy.destroy();
+            box.remove();
+            return { left, drawn, max: MAX_DRAWN_NODES, ms };
+        }""")
+        verdict("large result drawn in part", large["left"] == 100 and large["drawn"] == large["max"] and large["ms"] < 8000, large)
+
         # 2. "Who gave what to whom" runs and draws its graph.
         expected = api_query(GIFT_QUERY)
         expected_nodes = len(expected["graph"]["nodes"])
