@@ -162,6 +162,7 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "large result drawn in part",
         "graph node count",
         "graph canvas not blank",
+        "captions are names, colours by label",
         "table rows",
         "table giver first row",
         "brush shrinks the graph",

@@ -140,6 +140,11 @@ def main():
         page.wait_for_function(f"() => Number(document.querySelector('#graph').dataset.nodeCount) === {expected_nodes}")
         page.wait_for_timeout(300)
         verdict("graph node count", node_count(page) == expected_nodes, {"drawn": node_count(page), "api": expected_nodes})
+        captions = page.evaluate("""() => window.explorer.cy.nodes().map(n => [n.data('caption'), n.data('node').properties, n.data('label'), n.style('background-color')])""")
+        names_shown = all(caption == props.get("name") for caption, props, _, _ in captions if "name" in props)
+        no_ids = not any(caption == props.get("id") for caption, props, _, _ in captions)
+        colours = {label: colour for _, _, label, colour in captions}
+        verdict("captions are names, colours by label", names_shown and no_ids and len(set(colours.values())) == len(colours) >= 3, colours)
         ink = canvas_ink(page)
         verdict("graph canvas not blank", ink > 2000, {"painted_pixels": ink})
 
