@@ -163,6 +163,7 @@ fn explorer_answers_who_gave_what_to_whom_in_a_real_browser() {
         "graph node count",
         "graph canvas not blank",
         "captions are names, colours by label",
+        "edges carry their type",
         "table rows",
         "table giver first row",
         "brush shrinks the graph",

@@ -144,7 +144,9 @@ def main():
         names_shown = all(caption == props.get("name") for caption, props, _, _ in captions if "name" in props)
         no_ids = not any(caption == props.get("id") for caption, props, _, _ in captions)
         colours = {label: colour for _, _, label, colour in captions}
+        edge_labels = sorted(set(page.evaluate("() => window.explorer.cy.edges().map(e => e.style('label'))")))
         verdict("captions are names, colours by label", names_shown and no_ids and len(set(colours.values())) == len(colours) >= 3, colours)
+        verdict("edges carry their type", edge_labels == ["GIVER", "ITEM", "RECIPIENT"], edge_labels)
         ink = canvas_ink(page)
         verdict("graph canvas not blank", ink > 2000, {"painted_pixels": ink})
 
