@@ -11,7 +11,7 @@ use std::fmt;
 use crate::ingest::resolve::entity_key;
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value, ENTITY_KINDS};
 use crate::store::page::{self, NodeAdjacency};
-use crate::store::{codec, key_index, keys, Direction, Stats, Store, StoreError, FORMAT_VERSION};
+use crate::store::{codec, key_index, keys, source_ids_of, Direction, Stats, Store, StoreError, FORMAT_VERSION};
 
 /// Problems past this many are counted, not listed: a badly damaged store would
 /// otherwise print one line per key.
@@ -56,6 +56,7 @@ pub enum Area {
     LabelIndex,
     KeyIndex,
     NameIndex,
+    SourceIdIndex,
     Adjacency,
     Stats,
     Counters,
@@ -72,6 +73,7 @@ impl Area {
             Area::LabelIndex => "label index",
             Area::KeyIndex => "id index",
             Area::NameIndex => "name index",
+            Area::SourceIdIndex => "source-id index",
             Area::Adjacency => "adjacency",
             Area::Stats => "stats",
             Area::Counters => "counters",
@@ -101,6 +103,7 @@ pub fn check_store(store: &Store) -> Result<CheckReport, StoreError> {
     checker.check_label_index()?;
     checker.check_key_index()?;
     checker.check_name_index()?;
+    checker.check_source_id_index()?;
     checker.check_other_keyspaces()?;
     checker.check_provenance();
     checker.check_stats()?;
@@ -379,6 +382,14 @@ impl<'s> Checker<'s> {
                     }
                 }
                 self.check_single_edges(id, "REPORTED_IN", &name)?;
+                for source_id in source_ids_of(record) {
+                    if self.store.source_id_node(&source_id).ok().flatten().is_none() {
+                        self.problem(
+                            Area::SourceIdIndex,
+                            format!("{name} lists source id '{source_id}' but the index has no entry"),
+                        );
+                    }
+                }
             }
             NodeClass::Article => {
                 if record.props.get("published").and_then(Value::as_str).is_none() {
@@ -813,6 +824,31 @@ impl<'s> Checker<'s> {
         }
     }
 
+    /// Every source-id entry points at an event that lists that id.
+    fn check_source_id_index(&mut self) -> Result<(), StoreError> {
+        for item in self.store.scan_keyspace(keys::SOURCE_ID) {
+            let (key, value) = item?;
+            let source_id = String::from_utf8_lossy(&key[1..]).into_owned();
+            let Some(event) = keys::read_u64(&value).filter(|_| value.len() == 8) else {
+                self.problem(Area::SourceIdIndex, format!("the entry of '{source_id}' does not decode"));
+                continue;
+            };
+            let lists_it = match self.nodes.get(&event) {
+                Some(NodeClass::Event) => {
+                    self.store.node(event)?.is_some_and(|record| source_ids_of(&record).contains(&source_id))
+                }
+                _ => false,
+            };
+            if !lists_it {
+                self.problem(
+                    Area::SourceIdIndex,
+                    format!("'{source_id}' points at node {event}, which is no event listing it"),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Keys outside the known keyspaces are reported, one line per prefix byte.
     fn check_other_keyspaces(&mut self) -> Result<(), StoreError> {
         let known = [
@@ -824,6 +860,7 @@ impl<'s> Checker<'s> {
             keys::ADJ_CHUNK,
             keys::KEY_RUN,
             keys::BY_NAME,
+            keys::SOURCE_ID,
         ];
         for prefix in (0..=u8::MAX).filter(|p| !known.contains(p)) {
             let mut count = 0u64;

@@ -401,7 +401,7 @@ impl Dumper<'_> {
     fn fact(&self, event: NodeId, report: &EdgeRecord, used: &mut Vec<Entity>) -> Result<Fields, DumpError> {
         let record = self.node(event)?;
         let what = || format!("event node {event} ({})", record.key().unwrap_or("no id"));
-        only_properties(&record.props, &["id", "type", "date", "status"], what)?;
+        only_properties(&record.props, &["id", "type", "date", "status", "source_ids"], what)?;
         let type_name = string_property(&record.props, "type", what)?
             .ok_or_else(|| DumpError::Unrepresentable(format!("{}: no `type`", what())))?;
         let Some(event_type) = self.ontology.event_type(&type_name) else {
@@ -443,6 +443,11 @@ impl Dumper<'_> {
         }
         if let Some(status) = string_property(&record.props, "status", what)? {
             fact.push("status", status);
+        }
+        // Every report carries the event's source ids; restore unions them (idempotent).
+        let source_ids = crate::store::source_ids_of(&record);
+        if !source_ids.is_empty() {
+            fact.push("source_ids", source_ids);
         }
         let report_what = || format!("the REPORTED_IN edge from {}", what());
         only_properties(&report.props, &["evidence", "according_to", "confidence"], report_what)?;

@@ -7,6 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+pub use crate::temporal::Temporal;
+
 /// Internal node number: dense, big-endian in keys, never shown as a node's `id`.
 pub type NodeId = u64;
 /// Internal edge number.
@@ -22,6 +24,8 @@ pub enum Value {
     Str(String),
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
+    /// A date, time, date-time or duration (last, so records stored before it still read).
+    Temporal(Temporal),
 }
 
 impl Value {
@@ -44,6 +48,7 @@ impl Value {
             Value::Str(s) => serde_json::Value::String(s.clone()),
             Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
             Value::Map(map) => serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Temporal(t) => serde_json::Value::String(t.to_string()),
         }
     }
 
@@ -76,6 +81,7 @@ impl fmt::Display for Value {
             Value::Str(s) => write!(f, "{}", quote_string(s)),
             Value::List(items) => write_list(f, items),
             Value::Map(map) => write_map(f, map),
+            Value::Temporal(t) => write!(f, "{t}"),
         }
     }
 }

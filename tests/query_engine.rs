@@ -673,3 +673,135 @@ fn a_list_literal_whose_first_item_is_an_in_test_is_not_a_comprehension() {
     assert_eq!(run(&store, "WITH 2 AS x RETURN [x IN [1, 2], x IN [3]] AS l"), rows(&[&["[true, false]"]]));
     assert_eq!(run(&store, "RETURN [x IN [1, 2] WHERE x > 1 | x * 10] AS l"), rows(&[&["[20]"]]));
 }
+
+// Differential-testing finding (a): a pattern used as a boolean outside WHERE was refused.
+
+#[test]
+fn pattern_predicate_in_a_return_case_was_refused() {
+    let store = fixture();
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) RETURN p.name AS name, \
+             CASE WHEN (p)<-[:GIVER]-(:Gift) THEN 'giver' ELSE 'not a giver' END AS role ORDER BY name"
+        ),
+        rows(&[&["'Kim Jong Un'", "'giver'"], &["'Sergei Lavrov'", "'not a giver'"], &["'Vladimir Putin'", "'giver'"]])
+    );
+}
+
+#[test]
+fn pattern_predicate_in_a_list_predicate_of_a_projection_was_refused() {
+    let store = fixture();
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) RETURN p.name AS name, any(x IN [1] WHERE (p)-[:REPRESENTS]->(:Country {name: 'Russia'})) AS russian, \
+             [t IN ['GIVER'] WHERE (p)<-[:GIVER]-()] AS gives ORDER BY name"
+        ),
+        rows(&[
+            &["'Kim Jong Un'", "false", "['GIVER']"],
+            &["'Sergei Lavrov'", "true", "[]"],
+            &["'Vladimir Putin'", "true", "['GIVER']"],
+        ])
+    );
+}
+
+#[test]
+fn pattern_predicate_in_with_boolean_operators_was_refused() {
+    let store = fixture();
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) WITH p, NOT (p)<-[:GIVER]-() AS gives_nothing, \
+             (p)<-[:VISITOR]-() OR (p)<-[:INVITER]-() AS travels_or_invites \
+             RETURN p.name AS name, gives_nothing, travels_or_invites ORDER BY name"
+        ),
+        rows(&[
+            &["'Kim Jong Un'", "false", "true"],
+            &["'Sergei Lavrov'", "true", "true"],
+            &["'Vladimir Putin'", "false", "false"],
+        ])
+    );
+    // exists(pattern) returns the truth as a value; a bare pattern as a projected value
+    // stays refused, as the TCK (Pattern1 [22], [23]) demands, with a pointer to exists().
+    assert_eq!(
+        run(&store, "MATCH (p:Person {name: 'Sergei Lavrov'}) RETURN exists((p)-[:REPRESENTS]->()) AS has_country"),
+        rows(&[&["true"]])
+    );
+    let refused = error(&store, "MATCH (p:Person) RETURN (p)-[:REPRESENTS]->() AS has_country");
+    assert_eq!(refused.kind, ErrorKind::Semantic);
+    assert!(refused.to_string().contains("exists("), "{refused}");
+}
+
+// Subqueries (Neo4j 5 forms), with the outer variables in scope.
+
+#[test]
+fn exists_count_and_collect_subqueries_see_the_outer_row() {
+    let store = fixture();
+    assert_eq!(
+        run(&store, "MATCH (p:Person) WHERE EXISTS { (p)<-[:GIVER]-(:Gift) } RETURN p.name AS name ORDER BY name"),
+        rows(&[&["'Kim Jong Un'"], &["'Vladimir Putin'"]])
+    );
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) WHERE NOT EXISTS { MATCH (p)<-[:GIVER]-(g:Gift) WHERE g.date = '2023-09-13' } \
+             RETURN p.name AS name"
+        ),
+        rows(&[&["'Sergei Lavrov'"]])
+    );
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) RETURN p.name AS name, COUNT { (p)<-[]-(:Event) } AS events, \
+             COLLECT { MATCH (p)<-[:GIVER]-(:Gift)-[:ITEM]->(i) RETURN i.name ORDER BY i.name } AS gave ORDER BY name"
+        ),
+        rows(&[
+            &["'Kim Jong Un'", "4", "['North Korean-made rifle']"],
+            &["'Sergei Lavrov'", "1", "[]"],
+            &["'Vladimir Putin'", "4", "['Aurus limousine', 'Russian carbine']"],
+        ])
+    );
+    // A full subquery with its own aggregation, and one nested in another.
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) WHERE EXISTS { MATCH (p)<-[:GIVER]-(g:Gift)-[:ITEM]->(i) WITH g, count(i) AS items \
+             WHERE items > 1 RETURN g } RETURN p.name AS name"
+        ),
+        rows(&[&["'Vladimir Putin'"]])
+    );
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (c:Country) WHERE EXISTS { MATCH (p:Person)-[:REPRESENTS]->(c) \
+             WHERE EXISTS { (p)<-[:VISITOR]-(:Visit) } } RETURN c.name AS country"
+        ),
+        rows(&[&["'Russia'"]])
+    );
+}
+
+#[test]
+fn subqueries_are_checked_like_queries() {
+    let store = fixture();
+    let write = error(&store, "MATCH (p:Person) WHERE EXISTS { MATCH (p)-->(m) SET m.x = 1 } RETURN p");
+    assert_eq!(write.kind, ErrorKind::Semantic);
+    let collect = error(&store, "MATCH (p:Person) RETURN COLLECT { MATCH (p)-->(m) RETURN m, p } AS both");
+    assert!(collect.to_string().contains("exactly one column"), "{collect}");
+    let unknown = error(&store, "MATCH (p:Person) RETURN COUNT { MATCH (p)-->(m) WHERE q.x = 1 } AS n");
+    assert!(unknown.to_string().contains("'q' not defined"), "{unknown}");
+}
+
+#[test]
+fn exists_is_planned_as_a_semi_join_that_stops_at_the_first_row() {
+    let store = fixture();
+    let prepared = query::prepare(
+        &store,
+        "MATCH (p:Person) WHERE EXISTS { (p)<-[:GIVER]-(:Gift) } RETURN p.name",
+        &QueryOptions::default(),
+    )
+    .expect("plans");
+    let explain = prepared.explain();
+    assert!(explain.contains("SemiJoin EXISTS"), "{explain}");
+    assert!(explain.contains("stops at the first inner row"), "{explain}");
+}

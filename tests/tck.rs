@@ -8,7 +8,8 @@
 //!
 //! Environment: `TCK_VERBOSE=1` lists every failure; `TCK_FILTER=text` runs only features
 //! or scenarios whose path or name contains `text`; `TCK_SKIPS=1` lists every skip reason;
-//! `TCK_WRITE_BASELINE=1` rewrites the baseline with the measured figures.
+//! `TCK_WRITE_BASELINE=1` rewrites the baseline with the measured figures; `TCK_DIR=path`
+//! reads the TCK from elsewhere than `../shared/tck`.
 
 #[path = "tck/expected.rs"]
 mod expected;
@@ -31,8 +32,13 @@ use std::time::{Duration, Instant};
 use report::{Outcome, Report};
 use runner::Verdict;
 
-const FEATURES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/tck/features");
-const GRAPHS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/tck/graphs");
+/// The TCK: `$TCK_DIR` when set (a worktree not beside `shared/`), else `../shared/tck`.
+fn tck_dir() -> PathBuf {
+    match std::env::var_os("TCK_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tck"),
+    }
+}
 const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tck/baseline.txt");
 /// Where the full failure listing is written on every run.
 const FAILURES_FILE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/tck-failures.txt");
@@ -48,9 +54,13 @@ struct Job {
 
 #[test]
 fn opencypher_tck() {
-    let features = Path::new(FEATURES_DIR);
+    let features_dir = tck_dir().join("features");
+    let features = features_dir.as_path();
     if !features.is_dir() {
-        println!("TCK: no feature files at {FEATURES_DIR}; nothing to run (the TCK lives in ../shared/tck).");
+        println!(
+            "TCK: no feature files at {}; nothing to run (the TCK lives in ../shared/tck, or set TCK_DIR).",
+            features.display()
+        );
         return;
     }
     let filter = std::env::var("TCK_FILTER").ok().filter(|f| !f.is_empty()).map(|f| f.to_lowercase());
@@ -182,7 +192,8 @@ fn run_jobs(jobs: &[Job], base: &Report, started: Instant) -> Vec<(Verdict, Dura
     let results: Mutex<Vec<Option<(Verdict, Duration)>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     let running: Mutex<Vec<Option<(usize, Instant)>>> = Mutex::new(vec![None; workers]);
     let done = AtomicUsize::new(0);
-    let graphs = Path::new(GRAPHS_DIR);
+    let graphs_dir = tck_dir().join("graphs");
+    let graphs = graphs_dir.as_path();
     std::thread::scope(|scope| {
         for worker in 0..workers {
             let (next, results, running, done) = (&next, &results, &running, &done);

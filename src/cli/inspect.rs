@@ -6,20 +6,21 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::output::new_table;
-use super::{write_stdout, Failure, Format};
+use super::{Console, Failure, Format};
 use crate::model::{NodeId, NodeRecord, Value, ENTITY_KINDS};
 use crate::store::{Direction, Store, StoreError};
 
 /// One entity as `entities` reports it.
-struct EntityRow {
-    id: String,
-    kind: String,
-    name: String,
-    aliases: Vec<String>,
-    events: usize,
+pub(crate) struct EntityRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub events: usize,
 }
 
-pub fn entities(store: &Store, kind: Option<&str>, name: Option<&str>, format: Format) -> Result<u8, Failure> {
+/// The entities a name (or all names) resolves to, of one kind or all; `Err` names a bad kind.
+pub(crate) fn find_entities(store: &Store, kind: Option<&str>, name: Option<&str>) -> Result<Vec<EntityRow>, Failure> {
     if let Some(kind) = kind {
         if !ENTITY_KINDS.contains(&kind) {
             return Err(Failure::Message(format!(
@@ -55,16 +56,27 @@ pub fn entities(store: &Store, kind: Option<&str>, name: Option<&str>, format: F
             rows.push(entity_row(store, id, &record)?);
         }
     }
+    Ok(rows)
+}
+
+pub fn entities(
+    console: &mut Console,
+    store: &Store,
+    kind: Option<&str>,
+    name: Option<&str>,
+    format: Format,
+) -> Result<u8, Failure> {
+    let rows = find_entities(store, kind, name)?;
     if let Some(name) = name {
         if rows.is_empty() {
-            eprintln!(
+            console.eprint_line(&format!(
                 "no entity is named '{name}'{}",
                 kind.map(|k| format!(" among {k} entities")).unwrap_or_default()
-            );
+            ));
             return Ok(1);
         }
         if rows.len() > 1 {
-            eprintln!("'{name}' is ambiguous: it names {} entities", rows.len());
+            console.eprint_line(&format!("'{name}' is ambiguous: it names {} entities", rows.len()));
         }
     }
     let text = match format {
@@ -89,7 +101,7 @@ pub fn entities(store: &Store, kind: Option<&str>, name: Option<&str>, format: F
             format!("{table}\n")
         }
     };
-    write_stdout(&text)?;
+    console.print(&text)?;
     Ok(0)
 }
 
@@ -116,10 +128,10 @@ fn entity_row(store: &Store, id: NodeId, record: &NodeRecord) -> Result<EntityRo
     })
 }
 
-pub fn show(store: &Store, key: &str, format: Format) -> Result<u8, Failure> {
+pub fn show(console: &mut Console, store: &Store, key: &str, format: Format) -> Result<u8, Failure> {
     let ids = store.nodes_with_key(key)?;
     if ids.is_empty() {
-        eprintln!("error: no node has id '{key}'; `diplograph entities NAME` finds an entity's id");
+        console.eprint_line(&format!("error: no node has id '{key}'; `diplograph entities NAME` finds an entity's id"));
         return Ok(1);
     }
     let mut shown = Vec::new();
@@ -132,7 +144,7 @@ pub fn show(store: &Store, key: &str, format: Format) -> Result<u8, Failure> {
         Format::Json => format!("{}\n", serde_json::Value::Array(shown.iter().map(|s| s.json.clone()).collect())),
         Format::Table => shown.iter().map(|s| s.text.clone()).collect::<Vec<_>>().join("\n"),
     };
-    write_stdout(&text)?;
+    console.print(&text)?;
     Ok(0)
 }
 

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use super::{write_stdout, Failure};
+use super::{Console, Failure};
 use crate::check::check_store;
 use crate::dump::{self, DumpError, RestoreError};
 use crate::ingest;
@@ -13,23 +13,23 @@ use crate::ontology::Ontology;
 use crate::store::{OpenMode, Store};
 
 /// Prints `ok: …` and exits 0, or one problem per line and exits 1.
-pub fn check(store: &Store) -> Result<u8, Failure> {
+pub fn check(console: &mut Console, store: &Store) -> Result<u8, Failure> {
     let report = check_store(store)?;
     if report.is_ok() {
         let version = report.format_version.map(|v| v.to_string()).unwrap_or_default();
-        write_stdout(&format!("ok: {} nodes, {} edges, format version {version}\n", report.nodes, report.edges))?;
+        console.print(&format!("ok: {} nodes, {} edges, format version {version}\n", report.nodes, report.edges))?;
         return Ok(0);
     }
     let mut text: String = report.problems.iter().map(|p| format!("{p}\n")).collect();
     if report.unlisted_problems > 0 {
         text.push_str(&format!("… and {} more problems\n", report.unlisted_problems));
     }
-    write_stdout(&text)?;
-    eprintln!(
+    console.print(&text)?;
+    console.eprint_line(&format!(
         "{} problems in the store at {}; `diplograph dump` may still get the data out",
         report.problem_count(),
         store.path().display()
-    );
+    ));
     Ok(1)
 }
 
@@ -79,7 +79,7 @@ fn write_dump_file(store: &Store, ontology: &Ontology, path: &Path) -> Result<du
     Ok(summary)
 }
 
-fn partial_path(path: &Path) -> PathBuf {
+pub(super) fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".partial-{}", std::process::id()));
     path.with_file_name(name)

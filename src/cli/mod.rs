@@ -1,7 +1,12 @@
 //! The command line: clap definitions, store opening and exit codes. Errors reach the
 //! user as one readable message; exit 0 ok, 1 some records rejected or problems found, 2 error.
 
-mod inspect;
+mod analyze;
+mod console;
+mod export_cmd;
+mod forward;
+mod import_cmd;
+pub(crate) mod inspect;
 mod maintenance;
 mod output;
 mod query_cmd;
@@ -14,8 +19,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::ingest::{self, Ingester};
 use crate::ontology::Ontology;
-use crate::store::{OpenMode, Store};
-pub use output::Failure;
+use crate::store::{OpenMode, Store, StoreError};
+pub use console::Console;
+pub use forward::{run_forwarded, ForwardedOutput};
+pub use output::{stats_json, Failure};
+pub use query_cmd::Limits;
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +54,8 @@ enum Command {
         #[arg(long)]
         compress: bool,
     },
+    /// Import public event data (GDELT 2.0, ICEWS, POLECAT, PLOVER JSON) as article batches.
+    Import(import_cmd::ImportArgs),
     /// Node counts per label and edge counts per type.
     Stats {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -76,6 +86,9 @@ enum Command {
     Query(query_cmd::QueryArgs),
     /// Interactive query prompt with history; statements end with `;`.
     Shell(query_cmd::ShellArgs),
+    /// Graph analytics over a who-deals-with-whom projection (the algo.* procedures).
+    #[command(subcommand)]
+    Analyze(analyze::Analysis),
     /// Verify the store's integrity: indexes, edges, counts, format version.
     Check,
     /// Write the whole store as article-batch JSON Lines (stdout or -o FILE).
@@ -86,6 +99,11 @@ enum Command {
     /// Rewrite the store's live data into a fresh directory and swap it in (safe under a kill);
     /// shrinks a store that many commits have grown.
     Compact,
+    /// Write the graph for another tool: Gephi, NetworkX, Graphviz, Neo4j, Kuzu, Parquet.
+    Export(export_cmd::ExportArgs),
+    /// Serve the store over HTTP: the JSON API, Neo4j's Query API v2 and the explorer.
+    /// While it runs, the other commands on this store go through it.
+    Serve(ServeArgs),
     /// Load a dump (or any article batch) into an empty store.
     Restore {
         #[arg(value_name = "FILE")]
@@ -94,6 +112,43 @@ enum Command {
         #[arg(long)]
         compress: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; anything but loopback needs a token.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Port to listen on (0 picks a free one; the printed URL names it).
+    #[arg(long, default_value_t = 7475)]
+    port: u16,
+    /// Refuse uploads: the store is only read.
+    #[arg(long)]
+    read_only: bool,
+    /// Read the API token from this file (first line) instead of generating one.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_auth")]
+    token_file: Option<PathBuf>,
+    /// No token (loopback only): anyone on this machine can use the API.
+    #[arg(long)]
+    no_auth: bool,
+    /// An origin whose pages may call the API (CORS), e.g. http://localhost:5173; repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
+    /// A host name this server answers to besides its address (Host header check); repeatable.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// Queries run at once [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    query_slots: Option<usize>,
+    /// Longest a query may run, and the default deadline.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    query_timeout: f64,
+    /// After SIGINT/SIGTERM, how long running requests and the writer may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    shutdown_grace: f64,
+    /// Largest batch upload, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    max_upload_mib: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -126,9 +181,13 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     let db = store_path(cli.db);
     match cli.command {
         Command::Ingest { files, rejects, compress } => ingest_files(&db, &files, rejects.as_deref(), compress),
+        Command::Import(args) => import_cmd::import(&db, args),
         Command::Stats { format } => {
-            let store = open(&db, OpenMode::MustExist)?;
-            output::print_stats(&store.stats()?, format)?;
+            let store = match open_or_forward(&db, OpenMode::MustExist, || Ok(None))? {
+                Opened::Store(store) => store,
+                Opened::Forwarded(code) => return Ok(code),
+            };
+            output::print_stats(&mut Console::stdio(), &store.stats()?, format)?;
             Ok(0)
         }
         Command::Remove { ids } => {
@@ -147,18 +206,33 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(if missing > 0 { 1 } else { 0 })
         }
         Command::Entities { kind, name, format } => {
-            let store = open(&db, OpenMode::MustExist)?;
-            inspect::entities(&store, kind.as_deref(), name.as_deref(), format)
+            let store = match open_or_forward(&db, OpenMode::MustExist, || Ok(None))? {
+                Opened::Store(store) => store,
+                Opened::Forwarded(code) => return Ok(code),
+            };
+            inspect::entities(&mut Console::stdio(), &store, kind.as_deref(), name.as_deref(), format)
         }
         Command::Show { id, format } => {
-            let store = open(&db, OpenMode::MustExist)?;
-            inspect::show(&store, &id, format)
+            let store = match open_or_forward(&db, OpenMode::MustExist, || Ok(None))? {
+                Opened::Store(store) => store,
+                Opened::Forwarded(code) => return Ok(code),
+            };
+            inspect::show(&mut Console::stdio(), &store, &id, format)
         }
-        Command::Query(args) => query_cmd::query(&open(&db, OpenMode::MustExist)?, args),
+        Command::Query(args) => match open_or_forward(&db, OpenMode::MustExist, || args.text().map(Some))? {
+            Opened::Store(store) => query_cmd::query(&mut Console::stdio(), &store, args),
+            Opened::Forwarded(code) => Ok(code),
+        },
         Command::Shell(args) => query_cmd::shell(&open(&db, OpenMode::MustExist)?, args),
-        Command::Check => maintenance::check(&open(&db, OpenMode::MustExistScan)?),
+        Command::Analyze(analysis) => analyze::analyze(&open(&db, OpenMode::MustExist)?, analysis),
+        Command::Check => match open_or_forward(&db, OpenMode::MustExistScan, || Ok(None))? {
+            Opened::Store(store) => maintenance::check(&mut Console::stdio(), &store),
+            Opened::Forwarded(code) => Ok(code),
+        },
+        Command::Serve(args) => serve(&db, args),
         Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExistScan)?, output.as_deref()),
         Command::Compact => maintenance::compact(&db),
+        Command::Export(args) => export_cmd::export(&open(&db, OpenMode::MustExistScan)?, args),
         Command::Restore { file, compress } => maintenance::restore(&db, &file, create_mode(compress)),
     }
 }
@@ -170,7 +244,87 @@ fn store_path(flag: Option<PathBuf>) -> PathBuf {
 }
 
 fn open(path: &Path, mode: OpenMode) -> Result<Store, Failure> {
-    Ok(Store::open(path, mode)?)
+    Store::open(path, mode).map_err(|err| match err {
+        StoreError::InUse(_) => in_use_failure(path, err),
+        other => other.into(),
+    })
+}
+
+/// A store in use: the plain error, or the server that holds it for a command that is
+/// not forwarded.
+fn in_use_failure(path: &Path, err: StoreError) -> Failure {
+    match crate::serve::discovery::read(path) {
+        Some(address) => Failure::Message(format!(
+            "{err}: `diplograph serve` holds it at {}; this command is not forwarded to a server, so stop the server first",
+            address.url
+        )),
+        None => err.into(),
+    }
+}
+
+/// An opened store, or the exit code of the command after a server ran it.
+enum Opened {
+    Store(Store),
+    Forwarded(u8),
+}
+
+/// Opens the store; if a running server holds it, runs this command there instead.
+/// `query_text` gives a query command's text, read here (file or stdin) and sent along.
+fn open_or_forward(
+    path: &Path,
+    mode: OpenMode,
+    query_text: impl FnOnce() -> Result<Option<String>, Failure>,
+) -> Result<Opened, Failure> {
+    match Store::open(path, mode) {
+        Ok(store) => Ok(Opened::Store(store)),
+        Err(err) => {
+            let client = forward::server_for(path, err)?;
+            Ok(Opened::Forwarded(client.run_command(query_text()?)?))
+        }
+    }
+}
+
+fn serve(db: &Path, args: ServeArgs) -> Result<u8, Failure> {
+    let seconds = |value: f64, flag: &str| {
+        if value.is_finite() && value > 0.0 {
+            Ok(std::time::Duration::from_secs_f64(value))
+        } else {
+            Err(Failure::Message(format!("{flag} takes a positive number of seconds")))
+        }
+    };
+    let token = match (&args.token_file, args.no_auth) {
+        (Some(path), _) => Some(crate::serve::read_token_file(path).map_err(Failure::Message)?),
+        (None, true) => None,
+        (None, false) => Some(crate::serve::generate_token().map_err(Failure::Message)?),
+    };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let config = crate::serve::ServeConfig {
+        bind: args.bind,
+        port: args.port,
+        read_only: args.read_only,
+        token,
+        allow_origins: args.allow_origins,
+        allow_hosts: args.allow_hosts,
+        query_slots: args.query_slots.unwrap_or(cores),
+        slot_wait: std::time::Duration::from_secs(10),
+        query_timeout: seconds(args.query_timeout, "--query-timeout")?,
+        default_rows: 1_000,
+        max_held_rows: 1_000_000,
+        shutdown_grace: seconds(args.shutdown_grace, "--shutdown-grace")?,
+        max_query_body: 1 << 20,
+        max_upload: args.max_upload_mib.saturating_mul(1 << 20),
+    };
+    config.validate().map_err(Failure::Message)?;
+    let mode = if args.read_only { OpenMode::MustExist } else { OpenMode::CreateIfMissing };
+    let store = Store::open(db, mode).map_err(|err| match err {
+        StoreError::InUse(_) => match crate::serve::discovery::read(db) {
+            Some(address) => Failure::Message(format!("{err} (a server may already serve it at {})", address.url)),
+            None => err.into(),
+        },
+        other => other.into(),
+    })?;
+    crate::serve::run(store, config).map_err(Failure::Message)?;
+    Ok(0)
 }
 
 /// How a writing command opens its store: created (compressed when asked) if missing.
@@ -183,7 +337,20 @@ fn create_mode(compress: bool) -> OpenMode {
 }
 
 fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>, compress: bool) -> Result<u8, Failure> {
-    let store = open(db, create_mode(compress))?;
+    let store = match Store::open(db, create_mode(compress)) {
+        Ok(store) => store,
+        // A running server holds the store: upload the batches to it. (`import` does the
+        // same with the records it converts: `forward::server_for`, then `Client::upload`.)
+        Err(err) => {
+            let client = forward::server_for(db, err)?;
+            if rejects.is_some() {
+                return Err(Failure::Message(
+                    "--rejects is not available while `diplograph serve` holds the store: the server's job lists the rejections on stderr".into(),
+                ));
+            }
+            return client.ingest(files);
+        }
+    };
     let ontology = Ontology::embedded();
     let mut ingester = Ingester::new(&store, ontology, rejects)?;
     let stderr_is_terminal = std::io::stderr().is_terminal();
@@ -219,7 +386,12 @@ fn failed_ingest_message(store: &Store, committed: &ingest::IngestSummary, err: 
             "up to {stored} articles committed before the failure may be on disk (the final flush failed too); `diplograph check` verifies the store"
         ),
     };
-    Failure::Message(format!("{err}\n{outcome}; fix the cause and re-run the ingest (re-ingesting is idempotent)"))
+    Failure::Message(failure_text(&err, &outcome))
+}
+
+/// How a failed ingest is reported: the error, then what was stored before it.
+fn failure_text(err: &ingest::IngestError, outcome: &str) -> String {
+    format!("{err}\n{outcome}; fix the cause and re-run the ingest (re-ingesting is idempotent)")
 }
 
 /// A byte-based progress bar on a terminal for inputs over 1 MiB; hidden otherwise.

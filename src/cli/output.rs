@@ -52,7 +52,7 @@ pub fn stats_json(stats: &Stats) -> serde_json::Value {
     })
 }
 
-pub fn print_stats(stats: &Stats, format: Format) -> Result<(), Failure> {
+pub fn print_stats(console: &mut super::Console, stats: &Stats, format: Format) -> Result<(), Failure> {
     let text = match format {
         Format::Json => format!("{}\n", stats_json(stats)),
         Format::Table => {
@@ -69,5 +69,5 @@ pub fn print_stats(stats: &Stats, format: Format) -> Result<(), Failure> {
             format!("{nodes}\n{edges}\n")
         }
     };
-    super::write_stdout(&text)
+    console.print(&text)
 }

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 
-use super::{output, Failure};
+use super::{output, Console, Failure};
 use crate::model::Value;
-use crate::query::{self, format, Params, QueryError, QueryOptions};
+use crate::query::{self, format, CancelFlag, Params, QueryError, QueryOptions};
 use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -57,31 +57,67 @@ pub struct ShellArgs {
     timeout: f64,
 }
 
-pub fn query(store: &Store, args: QueryArgs) -> Result<u8, Failure> {
-    let text = match (&args.query, &args.file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| Failure::Message(format!("cannot read query file {}: {e}", path.display())))?,
-        (None, None) => {
-            if std::io::stdin().is_terminal() {
-                return Err(Failure::Message(
-                    "no query given: pass it as an argument, with -f FILE, or on stdin".into(),
-                ));
-            }
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Failure::Message(format!("cannot read the query from stdin: {e}")))?;
-            text
-        }
-    };
+pub fn query(console: &mut Console, store: &Store, args: QueryArgs) -> Result<u8, Failure> {
+    query_within(console, store, args, None)
+}
+
+/// The server's limits on a query it runs for a forwarding CLI: the longest it may take,
+/// and the flag that stops it when that client goes away.
+pub struct Limits {
+    pub timeout: Duration,
+    pub cancel: CancelFlag,
+}
+
+/// `query`, within a server's limits when `limits` is given.
+pub fn query_within(
+    console: &mut Console,
+    store: &Store,
+    args: QueryArgs,
+    limits: Option<Limits>,
+) -> Result<u8, Failure> {
+    let text = args.text()?;
     let params = parse_params(&args.params)?;
-    let options = QueryOptions {
+    let mut options = QueryOptions {
         use_indexes: !args.no_index,
         timeout: timeout(args.timeout)?,
         max_rows: Some(args.max_rows.unwrap_or_else(default_max_rows)),
+        cancel: None,
     };
-    run_query(store, &text, &params, &options, args.format, args.explain, args.timing)
+    if let Some(limits) = limits {
+        options.timeout = Some(options.timeout.map_or(limits.timeout, |t| t.min(limits.timeout)));
+        options.cancel = Some(limits.cancel);
+    }
+    run_query(console, store, &text, &params, &options, args.format, args.explain, args.timing)
+}
+
+impl QueryArgs {
+    /// The query text: the argument, the file's contents, or stdin.
+    pub fn text(&self) -> Result<String, Failure> {
+        Ok(match (&self.query, &self.file) {
+            (Some(text), _) => text.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| Failure::Message(format!("cannot read query file {}: {e}", path.display())))?,
+            (None, None) => {
+                if std::io::stdin().is_terminal() {
+                    return Err(Failure::Message(
+                        "no query given: pass it as an argument, with -f FILE, or on stdin".into(),
+                    ));
+                }
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(|e| Failure::Message(format!("cannot read the query from stdin: {e}")))?;
+                text
+            }
+        })
+    }
+
+    /// The same arguments with `text` as the query (a forwarding CLI read the file or stdin).
+    pub fn with_text(mut self, text: String) -> QueryArgs {
+        self.query = Some(text);
+        self.file = None;
+        self
+    }
 }
 
 /// The row cap when none is given: a quarter of the memory available now, counted at about
@@ -108,7 +144,9 @@ fn timeout(seconds: f64) -> Result<Option<Duration>, Failure> {
 }
 
 /// Runs one query and prints it; a query error is printed with its caret and gives exit 2.
+#[allow(clippy::too_many_arguments)]
 fn run_query(
+    console: &mut Console,
     store: &Store,
     text: &str,
     params: &Params,
@@ -124,20 +162,24 @@ fn run_query(
     };
     let planned = started.elapsed();
     if explain {
-        super::write_stdout(&format!("{}\n", prepared.explain()))?;
+        console.print(&format!("{}\n", prepared.explain()))?;
         return Ok(0);
     }
     let rows = prepared.execute(store, params).map_err(|e| query_failure(&e, text))?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(console.out());
     let written = match format {
         RowFormat::Table => format::write_table(&mut out, prepared.columns(), rows),
         RowFormat::Json => format::write_json(&mut out, prepared.columns(), rows),
         RowFormat::Csv => format::write_csv(&mut out, prepared.columns(), rows),
     };
     let flushed = out.flush();
+    drop(out);
     if timing {
-        eprintln!("parse+plan: {:.3} ms, execute: {:.3} ms", ms(planned), ms(started.elapsed() - planned));
+        console.eprint_line(&format!(
+            "parse+plan: {:.3} ms, execute: {:.3} ms",
+            ms(planned),
+            ms(started.elapsed() - planned)
+        ));
     }
     match written {
         Ok(_) => {}
@@ -197,8 +239,12 @@ pub fn shell(store: &Store, args: ShellArgs) -> Result<u8, Failure> {
     }
     let mut format = args.format;
     let mut params = Params::new();
-    let options =
-        QueryOptions { use_indexes: true, timeout: timeout(args.timeout)?, max_rows: Some(default_max_rows()) };
+    let options = QueryOptions {
+        use_indexes: true,
+        timeout: timeout(args.timeout)?,
+        max_rows: Some(default_max_rows()),
+        cancel: None,
+    };
     eprintln!("diplograph shell on {} — :help for help, Ctrl-D to leave", store.path().display());
     let mut buffer = String::new();
     loop {
@@ -231,7 +277,9 @@ pub fn shell(store: &Store, args: ShellArgs) -> Result<u8, Failure> {
         let statement = std::mem::take(&mut buffer);
         let _ = editor.add_history_entry(statement.trim());
         let text = statement.trim().trim_end_matches(';');
-        if let Err(Failure::Message(m)) = run_query(store, text, &params, &options, format, false, false) {
+        if let Err(Failure::Message(m)) =
+            run_query(&mut Console::stdio(), store, text, &params, &options, format, false, false)
+        {
             eprintln!("error: {m}");
         }
     }
@@ -270,7 +318,7 @@ fn shell_command(
         }
         ":explain" => {
             let text = rest.trim_end_matches(';');
-            run_query(store, text, params, options, *format, true, false)?;
+            run_query(&mut Console::stdio(), store, text, params, options, *format, true, false)?;
         }
         other => eprintln!("error: unknown command '{other}'; :help lists the commands"),
     }

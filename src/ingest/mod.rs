@@ -10,8 +10,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use crate::ontology::Ontology;
 use crate::store::{Store, StoreError, WriteTxn};
@@ -54,6 +54,10 @@ pub enum IngestError {
     Input { source_name: String, error: std::io::Error },
     #[error("cannot write rejected records to {path}: {error}")]
     Rejects { path: PathBuf, error: std::io::Error },
+    /// The stop flag was set (the server is shutting down): the records before `line`
+    /// were taken, the rest were not read.
+    #[error("{source_name}: stopped before line {line}: the server is shutting down")]
+    Stopped { source_name: String, line: usize },
 }
 
 /// Totals of an ingest run.
@@ -91,6 +95,8 @@ pub struct Ingester<'s> {
     pending_counts: WriteCounts,
     summary: IngestSummary,
     rejects: Option<(PathBuf, BufWriter<File>)>,
+    /// When set, `ingest` stops at the next article boundary with `IngestError::Stopped`.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl<'s> Ingester<'s> {
@@ -111,7 +117,15 @@ impl<'s> Ingester<'s> {
             pending_counts: WriteCounts::default(),
             summary: IngestSummary::default(),
             rejects,
+            stop: None,
         })
+    }
+
+    /// Makes `ingest` stop between two articles once `flag` is set; what was taken before
+    /// is committed by `finish` as usual.
+    pub fn stop_when(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
+        self
     }
 
     /// Ingests one batch. `progress` is told the bytes read so far now and then;
@@ -132,6 +146,9 @@ impl<'s> Ingester<'s> {
             for chunk in receiver {
                 progress(bytes_read.load(Ordering::Relaxed));
                 for parsed in chunk {
+                    if self.stop.as_ref().is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                        return Err(IngestError::Stopped { source_name: source_name.to_string(), line: parsed.line });
+                    }
                     self.take(source_name, parsed, report)?;
                 }
             }
@@ -145,6 +162,22 @@ impl<'s> Ingester<'s> {
                 }),
             }
         })
+    }
+
+    /// Ingests one record given as its JSON text, as if it were line `line` of
+    /// `source_name`: the same validate → resolve → write stages as a batch line (import
+    /// hands its article records in here). Returns whether the record was stored.
+    pub fn ingest_record(
+        &mut self,
+        source_name: &str,
+        line: usize,
+        bytes: Vec<u8>,
+        report: &mut dyn FnMut(&Diagnostic),
+    ) -> Result<bool, IngestError> {
+        let result = validate_record(&bytes, self.ontology);
+        let rejected_before = self.summary.rejected;
+        self.take(source_name, Parsed { line, bytes, result }, report)?;
+        Ok(self.summary.rejected == rejected_before)
     }
 
     fn take(
@@ -195,6 +228,11 @@ impl<'s> Ingester<'s> {
             written.map_err(|error| IngestError::Rejects { path: path.clone(), error })?;
         }
         Ok(())
+    }
+
+    /// Commits the pending batch now (not flushed), so reads of the store see it.
+    pub fn commit_pending(&mut self) -> Result<(), IngestError> {
+        self.commit()
     }
 
     fn commit(&mut self) -> Result<(), IngestError> {

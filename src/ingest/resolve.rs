@@ -42,6 +42,8 @@ pub struct ResolvedFact {
     pub evidence: Option<String>,
     pub according_to: Option<String>,
     pub confidence: Option<f64>,
+    /// Ids of the event in the datasets it was imported from (`gdelt:1256322925`).
+    pub source_ids: Vec<String>,
     /// The event's stable `id`: same type, fillers, date and status give the same id.
     pub event_key: String,
 }
@@ -157,6 +159,7 @@ pub fn resolve_article(
             evidence: fact.evidence.clone(),
             according_to: fact.according_to.clone(),
             confidence: fact.confidence,
+            source_ids: fact.source_ids.clone(),
             event_key,
         });
     }

@@ -49,6 +49,9 @@ pub struct Fact {
     pub evidence: Option<String>,
     pub according_to: Option<String>,
     pub confidence: Option<f64>,
+    /// Ids of the event in the datasets it was imported from (`gdelt:1256322925`): a later
+    /// import finds the event by them.
+    pub source_ids: Vec<String>,
 }
 
 /// A reason a record is rejected: the field path and what is wrong with it.
@@ -64,7 +67,8 @@ impl FieldError {
     }
 }
 
-const COMMON_FACT_FIELDS: [&str; 7] = ["type", "date", "status", "evidence", "according_to", "confidence", "place"];
+const COMMON_FACT_FIELDS: [&str; 8] =
+    ["type", "date", "status", "evidence", "according_to", "confidence", "place", "source_ids"];
 
 /// Parses and validates one record. All field errors are collected, not just the first.
 pub fn validate_record(text: &[u8], ontology: &Ontology) -> Result<ArticleRecord, Vec<FieldError>> {
@@ -273,6 +277,15 @@ fn read_fact(
             None
         }
     };
+    let source_ids = string_list(fact, &format!("{path}.source_ids"), "source_ids", errors);
+    for (i, id) in source_ids.iter().enumerate() {
+        if !id.split_once(':').is_some_and(|(dataset, rest)| !dataset.is_empty() && !rest.is_empty()) {
+            errors.push(FieldError::new(
+                format!("{path}.source_ids[{i}]"),
+                format!("'{id}' is not DATASET:ID (e.g. gdelt:1256322925)"),
+            ));
+        }
+    }
     (errors.len() == before).then(|| Fact {
         index,
         event_type: event_type.name.clone(),
@@ -282,6 +295,7 @@ fn read_fact(
         evidence,
         according_to,
         confidence,
+        source_ids,
     })
 }
 

@@ -71,6 +71,7 @@ pub fn write_article(
         let event = match find_node(txn, &fact.event_key, "Event")? {
             Some(event) => {
                 counts.events_merged += 1;
+                add_source_ids(txn, event, &fact.source_ids)?;
                 event
             }
             None => {
@@ -83,7 +84,17 @@ pub fn write_article(
                     props.insert("date".into(), Value::Str(date.clone()));
                 }
                 props.insert("status".into(), Value::Str(fact.status.clone()));
+                let mut source_ids = fact.source_ids.clone();
+                source_ids.sort();
+                source_ids.dedup();
+                if !source_ids.is_empty() {
+                    props
+                        .insert("source_ids".into(), Value::List(source_ids.iter().cloned().map(Value::Str).collect()));
+                }
                 let event = txn.create_node(NodeRecord { labels: vec!["Event".into(), label], props }, None)?;
+                for source_id in &source_ids {
+                    txn.set_source_id(source_id, event);
+                }
                 for (edge_type, fillers) in &fact.roles {
                     for &filler in fillers {
                         txn.create_edge(edge_type, event, node_of[filler], Properties::new())?;
@@ -107,6 +118,32 @@ pub fn write_article(
         }
     }
     Ok(counts)
+}
+
+/// Adds source ids an existing event does not list yet, and points them at it.
+fn add_source_ids(txn: &mut WriteTxn<'_>, event: NodeId, ids: &[String]) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let Some(mut record) = txn.node(event)? else {
+        return Err(StoreError::Corrupt(format!("the id index points at missing event {event}")));
+    };
+    let mut known = crate::store::source_ids_of(&record);
+    let before = known.len();
+    for id in ids {
+        if !known.contains(id) {
+            known.push(id.clone());
+        }
+        if txn.source_id_node(id)? != Some(event) {
+            txn.set_source_id(id, event);
+        }
+    }
+    if known.len() > before {
+        known.sort();
+        record.props.insert("source_ids".into(), Value::List(known.into_iter().map(Value::Str).collect()));
+        txn.update_event(event, record)?;
+    }
+    Ok(())
 }
 
 /// Removes a stored article: its REPORTED_IN edges, every event left with no report,

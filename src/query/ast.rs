@@ -227,13 +227,42 @@ pub enum RemoveItem {
     Labels { variable: Ident, labels: Vec<Ident> },
 }
 
-/// `Call = CALL ProcedureName [ ( Expression, … ) ] [YIELD …]` — parsed only to be refused.
+/// `Call = CALL ProcedureName [ ( Expression, … ) ] [YIELD (* | YieldItem, …) [Where]]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallClause {
-    pub procedure: String,
+    /// The dotted name as written (`db.labels`), its span covering every part.
+    pub procedure: Ident,
+    /// `None` when called without parentheses: a standalone call then takes its
+    /// arguments from the parameters of the same names.
     pub args: Option<Vec<Expr>>,
-    pub yields: Vec<Ident>,
+    pub yields: Yields,
+    /// `WHERE` after `YIELD`, over the yielded names.
+    pub where_: Option<Expr>,
     pub span: Span,
+}
+
+/// What a `CALL` binds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Yields {
+    /// No `YIELD`: a standalone call returns every field; an in-query call binds nothing.
+    Unspecified,
+    /// `YIELD *` (standalone calls only).
+    Star,
+    Items(Vec<YieldItem>),
+}
+
+/// `YieldItem = ProcedureResultField [AS Variable]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct YieldItem {
+    pub field: Ident,
+    pub alias: Option<Ident>,
+}
+
+impl YieldItem {
+    /// The variable the field is bound to.
+    pub fn variable(&self) -> &Ident {
+        self.alias.as_ref().unwrap_or(&self.field)
+    }
 }
 
 /// `Pattern = PatternPart { , PatternPart }`
@@ -513,6 +542,33 @@ pub enum ExprKind {
         variable: String,
         items: Vec<MapProjectionItem>,
     },
+    /// `EXISTS { … }`, `COUNT { … }`, `COLLECT { … }`: a query run per row, seeing the
+    /// outer variables. Its expressions are its own: `walk` and `children` do not enter it.
+    Subquery {
+        kind: SubqueryKind,
+        query: Box<Query>,
+    },
+}
+
+/// What a subquery expression makes of its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubqueryKind {
+    /// Whether there is a row (the search stops at the first).
+    Exists,
+    /// How many rows.
+    Count,
+    /// The list of the single returned column.
+    Collect,
+}
+
+impl SubqueryKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SubqueryKind::Exists => "EXISTS",
+            SubqueryKind::Count => "COUNT",
+            SubqueryKind::Collect => "COLLECT",
+        }
+    }
 }
 
 impl Expr {
@@ -525,7 +581,11 @@ impl Expr {
     pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Expr)) {
         visit(self);
         match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
+            ExprKind::Literal(_)
+            | ExprKind::Parameter(_)
+            | ExprKind::Variable(_)
+            | ExprKind::CountStar
+            | ExprKind::Subquery { .. } => {}
             ExprKind::List(items) => items.iter().for_each(|e| e.walk(visit)),
             ExprKind::Map(entries) => entries.iter().for_each(|(_, e)| e.walk(visit)),
             ExprKind::Property(e, _) | ExprKind::HasLabels(e, _) | ExprKind::Unary(_, e) => e.walk(visit),
@@ -582,7 +642,11 @@ impl Expr {
     pub fn children(&self) -> Vec<&Expr> {
         let mut out: Vec<&Expr> = Vec::new();
         match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
+            ExprKind::Literal(_)
+            | ExprKind::Parameter(_)
+            | ExprKind::Variable(_)
+            | ExprKind::CountStar
+            | ExprKind::Subquery { .. } => {}
             ExprKind::List(items) => out.extend(items),
             ExprKind::Map(entries) => out.extend(entries.iter().map(|(_, e)| e)),
             ExprKind::Property(e, _) | ExprKind::HasLabels(e, _) | ExprKind::Unary(_, e) => out.push(e),
@@ -869,15 +933,31 @@ impl fmt::Display for Clause {
                 })
             }
             Clause::Call(c) => {
-                write!(f, "CALL {}", c.procedure)?;
+                write!(f, "CALL ")?;
+                write_list(f, &c.procedure.name.split('.').collect::<Vec<_>>(), ".", |f, part| {
+                    write!(f, "{}", Key(part))
+                })?;
                 if let Some(args) = &c.args {
                     write!(f, "(")?;
                     write_list(f, args, ", ", |f, e| write!(f, "{e}"))?;
                     write!(f, ")")?;
                 }
-                if !c.yields.is_empty() {
-                    write!(f, " YIELD ")?;
-                    write_list(f, &c.yields, ", ", |f, y| write!(f, "{}", Name(&y.name)))?;
+                match &c.yields {
+                    Yields::Unspecified => {}
+                    Yields::Star => write!(f, " YIELD *")?,
+                    Yields::Items(items) => {
+                        write!(f, " YIELD ")?;
+                        write_list(f, items, ", ", |f, item| {
+                            write!(f, "{}", Key(&item.field.name))?;
+                            match &item.alias {
+                                Some(alias) => write!(f, " AS {}", Name(&alias.name)),
+                                None => Ok(()),
+                            }
+                        })?;
+                    }
+                }
+                if let Some(cond) = &c.where_ {
+                    write!(f, " WHERE {cond}")?;
                 }
                 Ok(())
             }
@@ -1184,6 +1264,7 @@ impl Expr {
                 write!(f, "reduce({} = {init}, {} IN {list} | {body})", Name(accumulator), Name(variable))
             }
             ExprKind::PatternPredicate(element) => write!(f, "{element}"),
+            ExprKind::Subquery { kind, query } => write!(f, "{} {{ {query} }}", kind.keyword()),
             ExprKind::PatternComprehension { variable, element, predicate, projection } => {
                 write!(f, "[")?;
                 if let Some(v) = variable {

@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Runtime,
     /// The query ran past its deadline.
     Timeout,
+    /// The query was stopped through its `CancelFlag` (its client went away).
+    Cancelled,
     /// More rows than `QueryOptions::max_rows` would have been held or returned.
     RowLimit,
     /// A feature diplograph refuses: write clauses, subqueries, procedures.
@@ -31,6 +33,7 @@ impl ErrorKind {
             ErrorKind::Type => "type error",
             ErrorKind::Runtime => "runtime error",
             ErrorKind::Timeout => "timeout",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::RowLimit => "row limit exceeded",
             ErrorKind::Unsupported => "unsupported",
         }

@@ -12,7 +12,7 @@ use super::ast::{BinaryOp, Expr, ExprKind, Literal, MapProjectionItem, Quantifie
 use super::error::{ErrorKind, QueryError, Result};
 use super::functions;
 use super::value::{compare, equals, Comparison, NodeValue, QValue, RelEnds, RelValue};
-use super::Params;
+use super::{CancelFlag, Params};
 use crate::model::{EdgeId, EdgeRecord, NodeId, NodeRecord};
 use crate::store::{EdgeTypes, LabelBits, PropertyView, Store};
 use rustc_hash::FxHashMap;
@@ -26,6 +26,9 @@ pub(crate) struct Ctx<'a> {
     pub params: &'a Params,
     pub deadline: Option<Instant>,
     pub max_rows: Option<u64>,
+    /// The query's clock: `date()`, `datetime()` … read it, so it is fixed per query.
+    pub now: jiff::Timestamp,
+    cancel: Option<CancelFlag>,
     ticks: Cell<u64>,
     regexes: RefCell<HashMap<String, Arc<Regex>>>,
     nodes: RefCell<FxHashMap<NodeId, Arc<NodeRecord>>>,
@@ -106,6 +109,8 @@ impl<'a> Ctx<'a> {
             params,
             deadline,
             max_rows,
+            now: jiff::Timestamp::now(),
+            cancel: None,
             ticks: Cell::new(0),
             regexes: RefCell::new(HashMap::new()),
             nodes: RefCell::new(FxHashMap::default()),
@@ -115,6 +120,12 @@ impl<'a> Ctx<'a> {
             edge_types: RefCell::new(HashMap::new()),
             label_bits: RefCell::new(FxHashMap::default()),
         }
+    }
+
+    /// Makes the query stop, at its next deadline check, once `cancel` is set.
+    pub fn with_cancel(mut self, cancel: Option<CancelFlag>) -> Ctx<'a> {
+        self.cancel = cancel;
+        self
     }
 
     /// The store's symbols for a walk's edge types, resolved once per walk: the memo is
@@ -140,6 +151,9 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn check_deadline(&self) -> Result<()> {
+        if self.cancel.as_ref().is_some_and(CancelFlag::is_cancelled) {
+            return Err(QueryError::new(ErrorKind::Cancelled, "the query was cancelled"));
+        }
         match self.deadline {
             Some(deadline) if Instant::now() >= deadline => {
                 Err(QueryError::new(ErrorKind::Timeout, "the query ran longer than its timeout and was stopped"))
@@ -698,6 +712,7 @@ pub(crate) fn property(ctx: &Ctx<'_>, base: &QValue, key: &str) -> Result<QValue
         QValue::Node(n) => ctx.node_property(n, key),
         QValue::Relationship(r) => Ok(ctx.edge_record(r)?.props.get(key).map_or(QValue::Null, QValue::from)),
         QValue::Map(m) => Ok(m.get(key).cloned().unwrap_or(QValue::Null)),
+        QValue::Temporal(t) => super::temporal::accessor(t, key),
         other => Err(QueryError::type_error(format!("cannot read property '{key}' of a {}", other.type_name()))),
     }
 }
@@ -896,6 +911,11 @@ fn as_float(i: i64) -> f64 {
 /// either side makes a float; `^` always gives a float.
 fn arithmetic(op: BinaryOp, left: &QValue, right: &QValue) -> Result<QValue> {
     use BinaryOp::*;
+    if matches!(left, QValue::Temporal(_)) || matches!(right, QValue::Temporal(_)) {
+        if let Some(result) = super::temporal::arithmetic(op, left, right) {
+            return result;
+        }
+    }
     match (left, right) {
         (QValue::Null, _) | (_, QValue::Null) => Ok(QValue::Null),
         (QValue::Int(a), QValue::Int(b)) => {

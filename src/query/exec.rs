@@ -9,10 +9,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::ast::PatternDirection;
+use super::ast::{PatternDirection, SubqueryKind};
 use super::error::{QueryError, Result};
 use super::eval::{eval, props_match, Ctx, Scope};
-use super::plan::{AggFunc, Aggregation, NodeSource, Op, OpKind, PathPiece, Plan, Walk};
+use super::plan::{AggFunc, Aggregation, CallArgs, NodeSource, Op, OpKind, PathPiece, Plan, Walk};
+use super::procedures::{CallContext, CallError, CallRows, Resolved};
 use super::semantic::row_count;
 use super::value::{total_cmp, GroupKey, NodeValue, PathValue, QValue, RelValue};
 use super::{Params, QueryOptions};
@@ -32,7 +33,7 @@ pub fn execute<'a>(
     options: &QueryOptions,
 ) -> Result<RowStream<'a>> {
     let deadline = options.timeout.map(|t| Instant::now() + t);
-    let ctx = Rc::new(Ctx::new(Some(store), params, deadline, options.max_rows));
+    let ctx = Rc::new(Ctx::new(Some(store), params, deadline, options.max_rows).with_cancel(options.cancel.clone()));
     let rows = build(&plan.root, &ctx, Vec::new());
     Ok(Box::new(Output { rows, ctx, count: 0, finished: false }))
 }
@@ -124,6 +125,64 @@ fn deferred<'a>(compute: impl FnOnce() -> Result<Vec<Row>> + 'a) -> RowStream<'a
     }))
 }
 
+/// Evaluates a call's arguments against its signature (defaults for those left out,
+/// types checked, integers made floats where declared) and runs the procedure. Errors
+/// about an argument point at it.
+fn call_procedure(ctx: &Ctx<'_>, resolved: &Resolved, args: &CallArgs, scope: &Scope<'_>) -> Result<CallRows> {
+    let signature = resolved.procedure.signature();
+    let name = &signature.name;
+    let spans: Vec<Option<usize>> = match args {
+        CallArgs::Explicit(exprs) => exprs.iter().map(|e| Some(e.span.start)).collect(),
+        CallArgs::FromParameters => Vec::new(),
+    };
+    let mut values = Vec::with_capacity(signature.args.len());
+    for (i, declared) in signature.args.iter().enumerate() {
+        let given = match args {
+            CallArgs::Explicit(exprs) => exprs.get(i).map(|e| eval(ctx, e, scope)).transpose()?,
+            CallArgs::FromParameters => ctx.params.get(&declared.name).map(QValue::from),
+        };
+        let value = match (given, &declared.default) {
+            (Some(value), _) => value,
+            (None, Some(default)) => QValue::from(default),
+            (None, None) => {
+                return Err(QueryError::semantic(
+                    0,
+                    format!(
+                        "{name} was called without parentheses, so its argument `{0}` comes from the parameter ${0}, which was not given a value",
+                        declared.name
+                    ),
+                ))
+            }
+        };
+        if !declared.ty.admits(&value) {
+            let error = QueryError::type_error(format!(
+                "argument `{}` of {name} must be {}, not {}",
+                declared.name,
+                declared.ty,
+                value.type_name()
+            ));
+            return Err(match spans.get(i).copied().flatten() {
+                Some(at) => error.or_at(at),
+                None => error,
+            });
+        }
+        values.push(declared.ty.coerce(value));
+    }
+    let store = ctx.store()?;
+    let cx = CallContext::new(store, &resolved.registry, ctx.deadline);
+    resolved.procedure.call(&cx, &values).map_err(|e| match e {
+        CallError::Query(e) => e,
+        CallError::Argument { index, message } => {
+            let argument = signature.args.get(index).map_or("?", |a| a.name.as_str());
+            let error = QueryError::runtime(format!("{name}: argument `{argument}`: {message}"));
+            match spans.get(index).copied().flatten() {
+                Some(at) => error.or_at(at),
+                None => error,
+            }
+        }
+    })
+}
+
 /// Builds the stream of `op`, the plan's `Argument` leaves yielding `argument`.
 fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
     let ctx = ctx.clone();
@@ -186,6 +245,15 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
                 keep.transpose()
             }))
         }
+        OpKind::Subquery { input, inner, kind, column } => {
+            let rows = build(input, &ctx, argument);
+            Box::new(rows.map(move |item| {
+                let mut row = item?;
+                let value = subquery_value(&ctx, inner, *kind, *column, &row)?;
+                row.push(value);
+                Ok(row)
+            }))
+        }
         OpKind::Optional { input, inner } => {
             let rows = build(input, &ctx, argument);
             let width = inner.layout.len();
@@ -215,6 +283,25 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
                     let mut out = row;
                     out.push(other);
                     once(Ok(out))
+                }
+            })
+        }
+        OpKind::ProcedureCall { input, procedure, args, yields, passes_row } => {
+            let rows = build(input, &ctx, argument);
+            let names = &input.layout;
+            flat_map_rows(rows, move |row| {
+                let called = {
+                    let scope = Scope::Row { names, row: &row };
+                    call_procedure(&ctx, procedure, args, &scope)
+                };
+                match called {
+                    Err(e) => once(Err(e)),
+                    Ok(_) if *passes_row => once(Ok(row)),
+                    Ok(results) => Box::new(results.into_iter().map(move |mut fields| {
+                        let mut out = widened(&row, yields.len());
+                        out.extend(yields.iter().map(|&i| std::mem::replace(&mut fields[i], QValue::Null)));
+                        Ok(out)
+                    })),
                 }
             })
         }
@@ -1237,6 +1324,38 @@ fn shortest(
 
 // ---------------------------------------------------------------------------------------
 // Paths
+
+/// What a subquery makes of its rows for one outer row: EXISTS pulls one row at most.
+fn subquery_value<'a>(
+    ctx: &Rc<Ctx<'a>>,
+    inner: &'a Op,
+    kind: SubqueryKind,
+    column: usize,
+    row: &Row,
+) -> Result<QValue> {
+    let mut rows = build(inner, ctx, row.clone());
+    match kind {
+        SubqueryKind::Exists => rows.next().transpose().map(|first| QValue::Bool(first.is_some())),
+        SubqueryKind::Count => {
+            let mut count: i64 = 0;
+            for inner_row in rows {
+                inner_row?;
+                ctx.tick()?;
+                count += 1;
+            }
+            Ok(QValue::Int(count))
+        }
+        SubqueryKind::Collect => {
+            let mut values = Vec::new();
+            for inner_row in rows {
+                let mut inner_row = inner_row?;
+                ctx.check_rows(u64::try_from(values.len()).unwrap_or(u64::MAX), "a COLLECT subquery")?;
+                values.push(if column < inner_row.len() { inner_row.swap_remove(column) } else { QValue::Null });
+            }
+            Ok(QValue::List(values))
+        }
+    }
+}
 
 fn build_path(row: &Row, start: usize, pieces: &[PathPiece]) -> Result<QValue> {
     let Some(QValue::Node(first)) = row.get(start) else { return Ok(QValue::Null) };

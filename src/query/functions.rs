@@ -98,12 +98,16 @@ pub fn is_aggregate(name: &str) -> bool {
 
 /// The accepted argument counts of a known function, `None` when unknown.
 pub fn arity(name: &str) -> Option<(usize, usize)> {
-    lookup(AGGREGATES, name).or_else(|| lookup(SCALARS, name)).map(|(_, min, max)| (*min, *max))
+    known(name).map(|(_, min, max)| (*min, *max))
+}
+
+fn known(name: &str) -> Option<&'static (&'static str, usize, usize)> {
+    lookup(AGGREGATES, name).or_else(|| lookup(SCALARS, name)).or_else(|| lookup(super::temporal::FUNCTIONS, name))
 }
 
 /// The canonical (documented) spelling of a known function's name.
 pub fn canonical_name(name: &str) -> Option<&'static str> {
-    lookup(AGGREGATES, name).or_else(|| lookup(SCALARS, name)).map(|(n, _, _)| *n)
+    known(name).map(|(n, _, _)| *n)
 }
 
 fn type_error(function: &str, wanted: &str, got: &QValue) -> QueryError {
@@ -166,6 +170,9 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
     let Some(canonical) = canonical_name(name) else {
         return Err(QueryError::runtime(format!("unknown function '{name}'")));
     };
+    if lookup(super::temporal::FUNCTIONS, canonical).is_some() {
+        return super::temporal::call(ctx, canonical, &args);
+    }
     let arg = |i: usize| args.get(i).cloned().unwrap_or(QValue::Null);
     let first = arg(0);
     let string_fn = |f: fn(&str) -> String| -> Result<QValue> {
@@ -270,6 +277,7 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<QValue>) -> Result<QValu
             QValue::Int(i) => QValue::str(i.to_string()),
             QValue::Float(x) => QValue::str(format_float(*x)),
             QValue::Bool(b) => QValue::str(b.to_string()),
+            QValue::Temporal(t) => QValue::str(t.to_string()),
             _ if canonical == "toStringOrNull" => QValue::Null,
             other => return Err(type_error(canonical, "a string, number or boolean", other)),
         }),

@@ -8,14 +8,18 @@ pub mod format;
 pub mod lexer;
 pub mod parser;
 pub mod plan;
+pub mod procedures;
 pub mod semantic;
 pub mod value;
 
 mod eval;
 mod functions;
 mod matcher;
+mod temporal;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::Value;
@@ -38,13 +42,43 @@ pub struct QueryOptions {
     /// Cap on rows held in memory (ORDER BY, DISTINCT, aggregation, collect) and on result
     /// rows; exceeding it fails with `ErrorKind::RowLimit`.
     pub max_rows: Option<u64>,
+    /// Set from another thread to stop the query where it checks its deadline (the server
+    /// sets it when the client that asked goes away); it then fails with `ErrorKind::Cancelled`.
+    pub cancel: Option<CancelFlag>,
 }
 
 impl Default for QueryOptions {
     fn default() -> Self {
-        QueryOptions { use_indexes: true, timeout: None, max_rows: None }
+        QueryOptions { use_indexes: true, timeout: None, max_rows: None, cancel: None }
     }
 }
+
+/// A shared "stop now" switch for one running query. Two flags are equal when they are the
+/// same switch.
+#[derive(Clone, Debug, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn new() -> CancelFlag {
+        CancelFlag::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for CancelFlag {
+    fn eq(&self, other: &CancelFlag) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CancelFlag {}
 
 /// Parses the full openCypher syntax (write clauses too) into a tree; nothing is refused here.
 pub fn parse(text: &str) -> Result<ast::Query, QueryError> {
@@ -59,11 +93,23 @@ pub struct Prepared {
     options: QueryOptions,
 }
 
-/// Parses, checks and plans `text` against `store`'s statistics.
+/// Parses, checks and plans `text` against `store`'s statistics, with the built-in
+/// procedures.
 pub fn prepare(store: &Store, text: &str, options: &QueryOptions) -> Result<Prepared, QueryError> {
+    prepare_with(store, text, options, procedures::builtin())
+}
+
+/// Like `prepare`, resolving `CALL` against `procedures` (the TCK harness adds the test
+/// procedures its scenarios declare).
+pub fn prepare_with(
+    store: &Store,
+    text: &str,
+    options: &QueryOptions,
+    procedures: &Arc<procedures::Registry>,
+) -> Result<Prepared, QueryError> {
     let query = parse(text)?;
-    semantic::check(&query, text).map_err(|e| e.locate(text))?;
-    let plan = plan::plan_query(store, &query, text, options).map_err(|e| e.locate(text))?;
+    semantic::check(&query, text, procedures).map_err(|e| e.locate(text))?;
+    let plan = plan::plan_query(store, &query, text, options, procedures).map_err(|e| e.locate(text))?;
     Ok(Prepared { text: text.to_string(), columns: plan.columns.clone(), plan, options: options.clone() })
 }
 
@@ -113,7 +159,18 @@ pub struct QueryResult {
 
 /// Prepares and runs `text`, collecting every row.
 pub fn run(store: &Store, text: &str, params: &Params, options: &QueryOptions) -> Result<QueryResult, QueryError> {
-    let prepared = prepare(store, text, options)?;
+    run_with(store, text, params, options, procedures::builtin())
+}
+
+/// Like `run`, resolving `CALL` against `procedures`.
+pub fn run_with(
+    store: &Store,
+    text: &str,
+    params: &Params,
+    options: &QueryOptions,
+    procedures: &Arc<procedures::Registry>,
+) -> Result<QueryResult, QueryError> {
+    let prepared = prepare_with(store, text, options, procedures)?;
     let rows = prepared.execute(store, params)?.collect::<Result<Vec<_>, _>>()?;
     Ok(QueryResult { columns: prepared.columns, rows })
 }

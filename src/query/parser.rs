@@ -276,7 +276,11 @@ impl Parser<'_> {
     fn single_query(&mut self) -> Result<SingleQuery> {
         let start = self.start();
         let mut clauses = vec![self.clause()?];
-        while !self.at(&TokenKind::Eof) && !self.at(&TokenKind::Semicolon) && !self.at_keyword("UNION") {
+        while !self.at(&TokenKind::Eof)
+            && !self.at(&TokenKind::Semicolon)
+            && !self.at(&TokenKind::RBrace)
+            && !self.at_keyword("UNION")
+        {
             clauses.push(self.clause()?);
         }
         Ok(SingleQuery { clauses, span: self.span_from(start) })
@@ -349,6 +353,41 @@ impl Parser<'_> {
         let pattern = self.pattern()?;
         let where_ = self.where_clause()?;
         Ok(MatchClause { optional, pattern, where_, span: self.span_from(start) })
+    }
+
+    /// `ExistsExpression = EXISTS { (RegularQuery | Pattern [Where]) }`, and the same for
+    /// `COUNT { … }` and `COLLECT { … }` (Neo4j 5): a whole query, or a pattern with an
+    /// optional WHERE, which reads as `MATCH pattern WHERE …`.
+    fn subquery(&mut self, start: usize, kind: SubqueryKind) -> Result<Expr> {
+        self.advance();
+        self.expect(&TokenKind::LBrace)?;
+        let clause_starts = ["MATCH", "OPTIONAL", "UNWIND", "WITH", "RETURN", "CALL", "CREATE", "MERGE", "SET"];
+        let query = if clause_starts.iter().any(|k| self.at_keyword(k)) {
+            let first = self.single_query()?;
+            let mut unions = Vec::new();
+            loop {
+                let union_start = self.start();
+                if !self.eat_keyword("UNION") {
+                    break;
+                }
+                let all = self.eat_keyword("ALL");
+                let query = self.single_query()?;
+                unions.push(UnionPart { all, query, span: self.span_from(union_start) });
+            }
+            Query { first, unions }
+        } else {
+            let match_start = self.start();
+            let pattern = self.pattern()?;
+            let where_ = self.where_clause()?;
+            let span = self.span_from(match_start);
+            let clause = Clause::Match(MatchClause { optional: false, pattern, where_, span });
+            Query { first: SingleQuery { clauses: vec![clause], span }, unions: Vec::new() }
+        };
+        if !self.at(&TokenKind::RBrace) {
+            return Err(self.error_here(&format!("a clause ({CLAUSE_START}) or '}}'")));
+        }
+        self.advance();
+        Ok(Expr::new(ExprKind::Subquery { kind, query: Box::new(query) }, self.span_from(start)))
     }
 
     /// `Where = WHERE Expression`
@@ -476,12 +515,16 @@ impl Parser<'_> {
         Ok(RemoveClause { items, span: self.span_from(start) })
     }
 
-    /// `Call = CALL Namespace.Name [( Expression, … )] [YIELD (* | Item {, Item}) [Where]]`
+    /// `Call = CALL ProcedureName [( Expression, … )] [YIELD (* | YieldItem {, YieldItem}) [Where]]`,
+    /// `ProcedureName = Namespace SymbolicName`, `YieldItem = ProcedureResultField [AS Variable]`
     fn call_clause(&mut self, start: usize) -> Result<CallClause> {
-        let mut procedure = self.schema_name("a procedure name")?.name;
+        let first = self.schema_name("a procedure name")?;
+        let mut procedure = first.clone();
         while self.eat(&TokenKind::Dot) {
-            procedure.push('.');
-            procedure.push_str(&self.schema_name("a procedure name")?.name);
+            let part = self.schema_name("a procedure name")?;
+            procedure.name.push('.');
+            procedure.name.push_str(&part.name);
+            procedure.span = procedure.span.to(part.span);
         }
         let mut args = None;
         if self.eat(&TokenKind::LParen) {
@@ -495,23 +538,26 @@ impl Parser<'_> {
             self.expect(&TokenKind::RParen)?;
             args = Some(list);
         }
-        let mut yields = Vec::new();
+        let mut yields = Yields::Unspecified;
+        let mut where_ = None;
         if self.eat_keyword("YIELD") {
-            if !self.eat(&TokenKind::Star) {
+            if self.eat(&TokenKind::Star) {
+                yields = Yields::Star;
+            } else {
+                let mut items = Vec::new();
                 loop {
-                    let mut name = self.schema_name("a yielded field")?;
-                    if self.eat_keyword("AS") {
-                        name = self.variable()?;
-                    }
-                    yields.push(name);
+                    let field = self.schema_name("a yielded field")?;
+                    let alias = if self.eat_keyword("AS") { Some(self.variable()?) } else { None };
+                    items.push(YieldItem { field, alias });
                     if !self.eat(&TokenKind::Comma) {
                         break;
                     }
                 }
+                yields = Yields::Items(items);
             }
-            let _ = self.where_clause()?;
+            where_ = self.where_clause()?;
         }
-        Ok(CallClause { procedure, args, yields, span: self.span_from(start) })
+        Ok(CallClause { procedure, args, yields, where_, span: self.span_from(start) })
     }
 
     // --- patterns -----------------------------------------------------------------------
@@ -944,12 +990,14 @@ impl Parser<'_> {
                         self.nested_bracket(|p| p.quantifier(start, &upper))
                     }
                     "REDUCE" if self.peek_n(1) == &TokenKind::LParen => self.nested_bracket(|p| p.reduce(start)),
-                    "EXISTS" if self.peek_n(1) == &TokenKind::LBrace => Err(QueryError::at(
-                        super::error::ErrorKind::Unsupported,
-                        self.text,
-                        start,
-                        "EXISTS { … } subqueries are not supported; use a pattern predicate such as WHERE (a)-->(b)",
-                    )),
+                    "EXISTS" | "COUNT" | "COLLECT" if self.peek_n(1) == &TokenKind::LBrace => {
+                        let kind = match upper.as_str() {
+                            "EXISTS" => SubqueryKind::Exists,
+                            "COUNT" => SubqueryKind::Count,
+                            _ => SubqueryKind::Collect,
+                        };
+                        self.nested_bracket(|p| p.subquery(start, kind))
+                    }
                     _ => self.variable_or_call(start),
                 }
             }
@@ -1231,6 +1279,8 @@ mod tests {
     /// Queries covering the grammar; each must survive parse → print → parse unchanged.
     const ROUND_TRIP: &[&str] = &[
         "MATCH (n) RETURN n",
+        "MATCH (p:Person) WHERE EXISTS { (p)<-[:GIVER]-(:Gift) } RETURN p, COUNT { (p)--() } AS n",
+        "MATCH (p) RETURN COLLECT { MATCH (p)-->(m) WITH m, count(*) AS c WHERE c > 1 RETURN m.name } AS names",
         "MATCH (g:Gift)-[:GIVER]->(a), (g)-[:RECIPIENT]->(b), (g)-[:ITEM]->(i) RETURN a.name AS giver, i.name AS item, b.name AS recipient ORDER BY giver, item, recipient",
         "MATCH (a:A:B {name: 'x', n: 1})<-[r:T|U*1..3 {w: 2}]-(b) WHERE a.x > 1 AND NOT b.y IS NULL RETURN DISTINCT a, r SKIP 1 LIMIT $n",
         "MATCH p = (a)-[*]-(b), q = shortestPath((a)-[:KNOWS*..4]->(c)) RETURN p, q, nodes(p), length(q)",
@@ -1251,6 +1301,10 @@ mod tests {
         "CREATE (a:A {x: 1})-[:T {y: [1, 2]}]->(b) MERGE (c:C) ON CREATE SET c.x = 1 ON MATCH SET c += {y: 2}, c:D",
         "MATCH (n) SET n.x = 1, n = {y: 2}, n:L DELETE n DETACH DELETE n REMOVE n.x, n:L RETURN n",
         "CALL db.labels() YIELD label RETURN label",
+        "CALL algo.pageRank({level: 'country', directed: true}) YIELD node AS n, score WHERE score > 0.1 RETURN n.name",
+        "CALL test.my.proc YIELD *",
+        "CALL dbms.components",
+        "MATCH (n) CALL test.doNothing() RETURN n",
         "WITH * RETURN *",
         "RETURN 0x1F, 0o17, 1.5e10, .5, 1e-3, 'it\\'s', \"dq\"",
         "RETURN -9223372036854775808, 9223372036854775807, -0.0, 1.0E300",

@@ -3,11 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use super::ast::*;
 use super::error::{QueryError, Result};
 use super::functions;
-use super::semantic::{contains_aggregate, map_children, reads_shadowed, source_text};
+use super::procedures::{Registry, Resolved};
+use super::semantic::{
+    contains_aggregate, is_standalone_call, map_children, query_variables, reads_shadowed, source_text,
+};
 use super::QueryOptions;
 use crate::model::ENTITY_KINDS;
 use crate::store::{Stats, Store};
@@ -25,6 +29,14 @@ pub fn is_hidden(name: &str) -> bool {
 pub struct Plan {
     pub root: Op,
     pub columns: Vec<String>,
+}
+
+/// A call's arguments: the expressions written, or (a standalone call without
+/// parentheses) the parameters named like the arguments.
+#[derive(Clone, Debug)]
+pub enum CallArgs {
+    Explicit(Vec<Expr>),
+    FromParameters,
 }
 
 /// One operator and the names of the columns of the rows it produces.
@@ -168,6 +180,16 @@ pub enum OpKind {
         expr: Expr,
         var: String,
     },
+    /// Calls a procedure once per input row, extending the row with the `yields` fields
+    /// (output indexes) of each row it returns. A void procedure inside a query passes
+    /// each row on once (`passes_row`); standalone, it returns nothing.
+    ProcedureCall {
+        input: Box<Op>,
+        procedure: Resolved,
+        args: CallArgs,
+        yields: Vec<usize>,
+        passes_row: bool,
+    },
     /// Evaluates items; `keep_input` keeps the input columns in front (for ORDER BY).
     Project {
         input: Box<Op>,
@@ -201,6 +223,15 @@ pub enum OpKind {
     Select {
         input: Box<Op>,
         columns: Vec<usize>,
+    },
+    /// Runs the query `inner` once per input row (its `Argument` yields the row) and
+    /// appends what `kind` makes of its rows: a semi-join for EXISTS, which stops at the
+    /// first inner row; the count of rows for COUNT; the list of `column` for COLLECT.
+    Subquery {
+        input: Box<Op>,
+        inner: Box<Op>,
+        kind: SubqueryKind,
+        column: usize,
     },
     /// Concatenates its inputs (UNION ALL); UNION adds a Distinct on top.
     Union {
@@ -262,13 +293,25 @@ impl Op {
 }
 
 /// Plans a checked query.
-pub fn plan_query(store: &Store, query: &Query, text: &str, options: &QueryOptions) -> Result<Plan> {
+pub fn plan_query(
+    store: &Store,
+    query: &Query,
+    text: &str,
+    options: &QueryOptions,
+    procedures: &Arc<Registry>,
+) -> Result<Plan> {
     let stats = if options.use_indexes { store.stats()? } else { Stats::default() };
     // Only entities written with their kind are in the name index (ingest does that; a
     // store without any is not relied on).
     let name_index = options.use_indexes && store.has_name_index()?;
-    let planner =
-        Planner { stats, use_indexes: options.use_indexes, name_index, text, next_hidden: std::cell::Cell::new(0) };
+    let planner = Planner {
+        stats,
+        use_indexes: options.use_indexes,
+        name_index,
+        text,
+        next_hidden: std::cell::Cell::new(0),
+        procedures,
+    };
     let (first, columns) = planner.single(&query.first)?;
     if query.unions.is_empty() {
         return Ok(Plan { root: first, columns });
@@ -291,6 +334,7 @@ struct Planner<'t> {
     name_index: bool,
     text: &'t str,
     next_hidden: std::cell::Cell<usize>,
+    procedures: &'t Arc<Registry>,
 }
 
 /// A conjunct of a WHERE clause (or of an inline property map) waiting to be placed.
@@ -394,27 +438,63 @@ impl Planner<'_> {
 
     /// Plans one query part, returning its operator tree and column names.
     fn single(&self, query: &SingleQuery) -> Result<(Op, Vec<String>)> {
-        let mut op = Op::new(OpKind::Argument, Vec::new());
+        self.single_from(Op::new(OpKind::Argument, Vec::new()), query)
+    }
+
+    /// Plans one query part on top of `start` (a subquery starts from its outer row).
+    fn single_from(&self, start: Op, query: &SingleQuery) -> Result<(Op, Vec<String>)> {
+        let mut op = start;
         let mut columns = Vec::new();
         for clause in &query.clauses {
             op = match clause {
                 Clause::Match(m) if m.optional => {
                     let argument = Op::new(OpKind::Argument, op.layout.clone());
-                    let inner = self.plan_match(argument, m)?;
+                    let inner = self.plan_match_with_subqueries(argument, m)?;
                     let layout = inner.layout.clone();
                     Op::new(OpKind::Optional { input: Box::new(op), inner: Box::new(inner) }, layout)
                 }
-                Clause::Match(m) => self.plan_match(op, m)?,
+                Clause::Match(m) => self.plan_match_with_subqueries(op, m)?,
                 Clause::Unwind(u) => {
+                    let (op, expr) = self.lift_subqueries(op, &u.expr)?;
                     let layout = op.extended(&[&u.variable.name]);
-                    Op::new(
-                        OpKind::Unwind { input: Box::new(op), expr: u.expr.clone(), var: u.variable.name.clone() },
-                        layout,
-                    )
+                    Op::new(OpKind::Unwind { input: Box::new(op), expr, var: u.variable.name.clone() }, layout)
                 }
-                Clause::With(w) => self.plan_projection(op, &w.projection, w.where_.as_ref())?.0,
+                Clause::With(w) => {
+                    let (op, projection) = self.lift_projection_subqueries(op, &w.projection)?;
+                    match &w.where_ {
+                        Some(cond) if contains_subquery(cond) => {
+                            // The filter runs on the projected rows, so it may read only
+                            // what the WITH projects.
+                            let before: BTreeSet<String> = op.layout.iter().cloned().collect();
+                            let mut read: Vec<String> = free_variables(cond, &before).into_iter().collect();
+                            cond.walk(&mut |e| {
+                                if let ExprKind::Subquery { query, .. } = &e.kind {
+                                    query_variables(query, &mut read);
+                                }
+                            });
+                            let (projected, names) = self.plan_projection(op, &projection, None)?;
+                            if let Some(v) = read.iter().find(|v| before.contains(*v) && !names.contains(v)) {
+                                return Err(QueryError::unsupported(
+                                    cond.span.start,
+                                    format!("a WHERE with a subquery after WITH reads only what the WITH projects; add {v} to it"),
+                                ));
+                            }
+                            let (projected, cond) = self.lift_subqueries(projected, cond)?;
+                            filter(projected, cond)
+                        }
+                        where_ => self.plan_projection(op, &projection, where_.as_ref())?.0,
+                    }
+                }
+                Clause::Call(call) => {
+                    let (planned, names) = self.plan_call(op, call, is_standalone_call(query))?;
+                    if is_standalone_call(query) {
+                        columns = names;
+                    }
+                    planned
+                }
                 Clause::Return(r) => {
-                    let (projected, names) = self.plan_projection(op, &r.projection, None)?;
+                    let (op, projection) = self.lift_projection_subqueries(op, &r.projection)?;
+                    let (projected, names) = self.plan_projection(op, &projection, None)?;
                     columns = names;
                     projected
                 }
@@ -427,6 +507,125 @@ impl Planner<'_> {
             };
         }
         Ok((op, columns))
+    }
+
+    // --- subqueries ---------------------------------------------------------------------
+
+    /// A MATCH whose WHERE holds subqueries: the other conjuncts are placed as usual, the
+    /// ones with subqueries filter the matched rows (they may read any pattern variable).
+    fn plan_match_with_subqueries(&self, input: Op, m: &MatchClause) -> Result<Op> {
+        let Some(cond) = m.where_.as_ref().filter(|c| contains_subquery(c)) else {
+            return self.plan_match(input, m);
+        };
+        let (lifted, plain): (Vec<Expr>, Vec<Expr>) = split_and(cond).into_iter().partition(contains_subquery);
+        let plain_where = plain.into_iter().reduce(|a, b| {
+            let span = Span { start: a.span.start, end: b.span.end };
+            Expr::new(ExprKind::Binary(BinaryOp::And, Box::new(a), Box::new(b)), span)
+        });
+        let mut op = self.plan_match(input, &MatchClause { where_: plain_where, ..m.clone() })?;
+        for conjunct in lifted {
+            let (with_values, predicate) = self.lift_subqueries(op, &conjunct)?;
+            op = filter(with_values, predicate);
+        }
+        Ok(op)
+    }
+
+    /// A projection whose items hold subqueries: each is planned below it and the item
+    /// reads its column (keeping the item's written name); ORDER BY may not hold one.
+    fn lift_projection_subqueries(&self, mut op: Op, projection: &Projection) -> Result<(Op, Projection)> {
+        if let Some(sort) = projection.order_by.iter().find(|s| contains_subquery(&s.expr)) {
+            return Err(QueryError::unsupported(
+                sort.expr.span.start,
+                "a subquery in ORDER BY is not supported; project it with an alias and order by that",
+            ));
+        }
+        let mut projection = projection.clone();
+        for item in &mut projection.items {
+            if !contains_subquery(&item.expr) {
+                continue;
+            }
+            if item.alias.is_none() {
+                item.alias = Some(Ident { name: source_text(self.text, item.expr.span), span: item.expr.span });
+            }
+            let (lifted, expr) = self.lift_subqueries(op, &item.expr)?;
+            op = lifted;
+            item.expr = expr;
+        }
+        Ok((op, projection))
+    }
+
+    /// Plans every subquery in `expr` as a `Subquery` operator over `op`, each binding a
+    /// hidden column, and returns `expr` reading those columns instead.
+    fn lift_subqueries(&self, op: Op, expr: &Expr) -> Result<(Op, Expr)> {
+        let mut found: Vec<(SubqueryKind, Query, String)> = Vec::new();
+        let rewritten = self.replace_subqueries(expr, &mut found);
+        let mut op = op;
+        for (kind, query, name) in found {
+            op = self.plan_subquery(op, kind, &query, &name)?;
+        }
+        Ok((op, rewritten))
+    }
+
+    fn replace_subqueries(&self, expr: &Expr, found: &mut Vec<(SubqueryKind, Query, String)>) -> Expr {
+        if let ExprKind::Subquery { kind, query } = &expr.kind {
+            let name = self.hidden("subquery");
+            found.push((*kind, (**query).clone(), name.clone()));
+            return Expr::new(ExprKind::Variable(name), expr.span);
+        }
+        map_children(expr, &mut |child| self.replace_subqueries(child, found))
+    }
+
+    fn plan_subquery(&self, input: Op, kind: SubqueryKind, query: &Query, name: &str) -> Result<Op> {
+        let argument = Op::new(OpKind::Argument, input.layout.clone());
+        let (inner, columns) = self.single_from(argument, &query.first)?;
+        let column = match columns.first() {
+            Some(returned) if kind == SubqueryKind::Collect => inner.slot(returned)?,
+            _ => 0,
+        };
+        let layout = input.extended(&[name]);
+        Ok(Op::new(OpKind::Subquery { input: Box::new(input), inner: Box::new(inner), kind, column }, layout))
+    }
+
+    // --- CALL ---------------------------------------------------------------------------
+
+    /// Plans `CALL` on top of `input` (checked already: the procedure exists, the fields
+    /// are its own); returns the operator and the names it binds.
+    fn plan_call(&self, input: Op, call: &CallClause, standalone: bool) -> Result<(Op, Vec<String>)> {
+        let procedure = self.procedures.get(&call.procedure.name).cloned().ok_or_else(|| {
+            QueryError::semantic(
+                call.procedure.span.start,
+                format!("there is no procedure called {}", call.procedure.name),
+            )
+        })?;
+        let signature = procedure.signature().clone();
+        let (yields, names): (Vec<usize>, Vec<String>) = match &call.yields {
+            Yields::Unspecified | Yields::Star => {
+                signature.outputs.iter().enumerate().map(|(i, o)| (i, o.name.clone())).unzip()
+            }
+            Yields::Items(items) => items
+                .iter()
+                .filter_map(|item| Some((signature.output_index(&item.field.name)?, item.variable().name.clone())))
+                .unzip(),
+        };
+        // An in-query call without YIELD binds nothing (its rows still multiply the input).
+        let (yields, names) = if matches!(call.yields, Yields::Unspecified) && !standalone {
+            (Vec::new(), Vec::new())
+        } else {
+            (yields, names)
+        };
+        let args = match &call.args {
+            Some(args) => CallArgs::Explicit(args.clone()),
+            None => CallArgs::FromParameters,
+        };
+        let layout = input.extended(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        let passes_row = signature.is_void() && !standalone;
+        let resolved = Resolved { procedure, registry: self.procedures.clone() };
+        let kind = OpKind::ProcedureCall { input: Box::new(input), procedure: resolved, args, yields, passes_row };
+        let mut op = Op::new(kind, layout);
+        if let Some(cond) = &call.where_ {
+            op = filter(op, cond.clone());
+        }
+        Ok((op, names))
     }
 
     // --- MATCH --------------------------------------------------------------------------
@@ -1133,6 +1332,13 @@ impl Planner<'_> {
     }
 }
 
+/// Whether `expr` holds an `EXISTS`/`COUNT`/`COLLECT` subquery (outside any other one).
+fn contains_subquery(expr: &Expr) -> bool {
+    let mut found = false;
+    expr.walk(&mut |e| found |= matches!(e.kind, ExprKind::Subquery { .. }));
+    found
+}
+
 fn filter(input: Op, predicate: Expr) -> Op {
     input.then(|input| OpKind::Filter { input, predicate })
 }
@@ -1393,6 +1599,13 @@ impl Op {
                     input.explain_into(out, depth + 1);
                 }
             }
+            OpKind::Subquery { input, inner, .. } => {
+                inner.explain_into(out, depth + 1);
+                if !is_empty_argument(input) {
+                    let _ = writeln!(out, "{pad}  for each row of");
+                    input.explain_into(out, depth + 2);
+                }
+            }
             OpKind::CountsFromStatistics { .. } | OpKind::NeighbourCounts { .. } => {}
             // The expanded alternative is the naive plan's shape; the counted one is shown.
             OpKind::PreferCounts { counted, .. } => counted.explain_into(out, depth + 1),
@@ -1403,6 +1616,7 @@ impl Op {
             | OpKind::BuildPath { input, .. }
             | OpKind::Filter { input, .. }
             | OpKind::Unwind { input, .. }
+            | OpKind::ProcedureCall { input, .. }
             | OpKind::Project { input, .. }
             | OpKind::Aggregate { input, .. }
             | OpKind::Distinct { input, .. }
@@ -1462,6 +1676,28 @@ impl Op {
             OpKind::Filter { predicate, .. } => format!("Filter {}", shown(predicate)),
             OpKind::Optional { .. } => "Optional".to_string(),
             OpKind::Unwind { expr, var, .. } => format!("Unwind {} AS {}", shown(expr), display_name(var)),
+            OpKind::ProcedureCall { procedure, args, yields, .. } => {
+                let signature = procedure.procedure.signature();
+                let args = match args {
+                    CallArgs::Explicit(args) => args.iter().map(shown).collect::<Vec<_>>().join(", "),
+                    CallArgs::FromParameters => {
+                        signature.args.iter().map(|a| format!("${}", a.name)).collect::<Vec<_>>().join(", ")
+                    }
+                };
+                let fields: Vec<&str> = yields.iter().map(|&i| signature.outputs[i].name.as_str()).collect();
+                let names: Vec<String> =
+                    self.layout[self.layout.len() - yields.len()..].iter().map(|n| display_name(n)).collect();
+                let bound: Vec<String> = fields
+                    .iter()
+                    .zip(&names)
+                    .map(|(f, n)| if f == n { n.clone() } else { format!("{f} AS {n}") })
+                    .collect();
+                if bound.is_empty() {
+                    format!("ProcedureCall {}({args})", signature.name)
+                } else {
+                    format!("ProcedureCall {}({args}) YIELD {}", signature.name, bound.join(", "))
+                }
+            }
             OpKind::Project { items, .. } => {
                 let parts: Vec<String> = items
                     .iter()
@@ -1497,6 +1733,14 @@ impl Op {
                 format!("Select {}", names.join(", "))
             }
             OpKind::Union { .. } => "Union".to_string(),
+            OpKind::Subquery { kind, .. } => {
+                let column = self.layout.last().map(|n| display_name(&n.replace(HIDDEN, ""))).unwrap_or_default();
+                match kind {
+                    SubqueryKind::Exists => format!("SemiJoin EXISTS -> {column} (stops at the first inner row)"),
+                    SubqueryKind::Count => format!("Subquery COUNT -> {column} (counts the inner rows)"),
+                    SubqueryKind::Collect => format!("Subquery COLLECT -> {column} (lists the inner column)"),
+                }
+            }
             OpKind::NeighbourCounts { label, walk, .. } => format!("NeighbourCounts :{label} {}", walk.text),
             OpKind::PreferCounts { .. } => {
                 "PreferCounts (else the rows, if the first nodes share few neighbours)".to_string()

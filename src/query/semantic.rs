@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::ast::*;
 use super::error::{ErrorKind, QueryError, Result};
 use super::functions;
+use super::procedures::{FieldType, Registry, Signature};
 
 /// What a variable is known to hold, as far as the text tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,12 +37,20 @@ impl Kind {
 
 type Vars = BTreeMap<String, Kind>;
 
+thread_local! {
+    /// The text of the query being checked: a subquery met deep inside an expression
+    /// names its unaliased columns from it, and threading it through every expression
+    /// check would widen all their signatures for that one case.
+    static QUERY_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// Checks a parsed query; the first problem found is returned with its position.
-pub fn check(query: &Query, text: &str) -> Result<()> {
+pub fn check(query: &Query, text: &str, procedures: &Registry) -> Result<()> {
+    QUERY_TEXT.with(|t| text.clone_into(&mut t.borrow_mut()));
     refuse_writes(query)?;
-    let columns = check_single(&query.first, text)?;
+    let columns = check_single(&query.first, text, &Vars::new(), procedures)?;
     for union in &query.unions {
-        let other = check_single(&union.query, text)?;
+        let other = check_single(&union.query, text, &Vars::new(), procedures)?;
         if other != columns {
             return Err(QueryError::semantic(
                 union.span.start,
@@ -75,12 +84,6 @@ fn refuse_writes(query: &Query) -> Result<()> {
                 Clause::Create(_) | Clause::Merge(_) | Clause::Set(_) | Clause::Delete(_) | Clause::Remove(_) => {
                     return Err(QueryError::unsupported(clause.span().start, read_only_message(clause.keyword())));
                 }
-                Clause::Call(call) => {
-                    return Err(QueryError::unsupported(
-                        call.span.start,
-                        format!("procedure calls are not supported (CALL {})", call.procedure),
-                    ));
-                }
                 _ => {}
             }
         }
@@ -88,10 +91,11 @@ fn refuse_writes(query: &Query) -> Result<()> {
     Ok(())
 }
 
-/// Checks one query part and returns its column names.
-fn check_single(query: &SingleQuery, text: &str) -> Result<Vec<String>> {
+/// Checks one query part, `outer` the variables a subquery sees from around it, and
+/// returns its column names.
+fn check_single(query: &SingleQuery, text: &str, outer: &Vars, procedures: &Registry) -> Result<Vec<String>> {
     let last = query.clauses.len().saturating_sub(1);
-    let mut vars = Vars::new();
+    let mut vars = outer.clone();
     let mut columns = Vec::new();
     for (i, clause) in query.clauses.iter().enumerate() {
         match clause {
@@ -127,18 +131,269 @@ fn check_single(query: &SingleQuery, text: &str) -> Result<Vec<String>> {
                 }
                 columns = check_projection(&r.projection, &vars, text, false)?.columns;
             }
+            Clause::Call(call) => {
+                let standalone = is_standalone_call(query);
+                let yielded = check_call(call, &mut vars, procedures, standalone)?;
+                if standalone {
+                    columns = yielded;
+                }
+            }
             // Refused before this point.
             _ => return Err(QueryError::unsupported(clause.span().start, read_only_message(clause.keyword()))),
         }
     }
     match query.clauses.last() {
         Some(Clause::Return(_)) => Ok(columns),
+        // EXISTS { MATCH … } and COUNT { MATCH … } need no RETURN.
+        Some(Clause::Match(_) | Clause::Unwind(_) | Clause::With(_)) if in_subquery() => Ok(columns),
+        Some(Clause::Call(_)) if is_standalone_call(query) => Ok(columns),
         Some(other) => Err(QueryError::semantic(
             other.span().end,
             format!("a query cannot end with {}: add a RETURN clause", other.keyword()),
         )),
         None => Err(QueryError::semantic(0, "empty query")),
     }
+}
+
+/// Whether a subquery is being checked (`check_subquery` counts its depth).
+fn in_subquery() -> bool {
+    SUBQUERY_DEPTH.with(|d| d.get() > 0)
+}
+
+thread_local! {
+    static SUBQUERY_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// `EXISTS { … }`, `COUNT { … }`, `COLLECT { … }`: the inner query is checked with the
+/// outer variables in scope; it may not write, and COLLECT returns one column.
+fn check_subquery(expr: &Expr, kind: SubqueryKind, query: &Query, vars: &Vars, locals: &[String]) -> Result<()> {
+    for part in std::iter::once(&query.first).chain(query.unions.iter().map(|u| &u.query)) {
+        for clause in &part.clauses {
+            if matches!(
+                clause,
+                Clause::Create(_) | Clause::Merge(_) | Clause::Set(_) | Clause::Delete(_) | Clause::Remove(_)
+            ) {
+                return Err(QueryError::semantic(
+                    clause.span().start,
+                    format!("a {} {{ … }} subquery cannot write ({})", kind.keyword(), clause.keyword()),
+                ));
+            }
+            if let Clause::Call(call) = clause {
+                return Err(QueryError::unsupported(call.span.start, "CALL inside a subquery is not supported"));
+            }
+        }
+    }
+    if let Some(union) = query.unions.first() {
+        return Err(QueryError::unsupported(union.span.start, "UNION inside a subquery is not supported"));
+    }
+    let mut mentioned = Vec::new();
+    query_variables(query, &mut mentioned);
+    if let Some(local) = locals.iter().find(|l| mentioned.contains(l)) {
+        return Err(QueryError::unsupported(
+            expr.span.start,
+            format!("a subquery cannot read '{local}', a variable of a comprehension, quantifier or reduce(); bind it with WITH or UNWIND first"),
+        ));
+    }
+    let text = QUERY_TEXT.with(|t| t.borrow().clone());
+    SUBQUERY_DEPTH.with(|d| d.set(d.get() + 1));
+    let checked = check_single(&query.first, &text, vars, &Registry::empty());
+    SUBQUERY_DEPTH.with(|d| d.set(d.get() - 1));
+    let columns = checked?;
+    let returns = matches!(query.first.clauses.last(), Some(Clause::Return(_)));
+    if kind == SubqueryKind::Collect && (!returns || columns.len() != 1) {
+        return Err(QueryError::semantic(
+            expr.span.start,
+            "COLLECT { … } must end with a RETURN of exactly one column",
+        ));
+    }
+    Ok(())
+}
+
+/// Every variable name a query mentions: in patterns and in expressions.
+pub(crate) fn query_variables(query: &Query, out: &mut Vec<String>) {
+    let note_expr = |e: &Expr, out: &mut Vec<String>| {
+        e.walk(&mut |x| match &x.kind {
+            ExprKind::Variable(name) | ExprKind::MapProjection { variable: name, .. } => out.push(name.clone()),
+            ExprKind::PatternPredicate(element) | ExprKind::PatternComprehension { element, .. } => {
+                out.extend(element.variables().iter().map(|v| v.name.clone()));
+            }
+            ExprKind::Subquery { query, .. } => query_variables(query, out),
+            _ => {}
+        });
+    };
+    for part in std::iter::once(&query.first).chain(query.unions.iter().map(|u| &u.query)) {
+        for clause in &part.clauses {
+            match clause {
+                Clause::Match(m) => {
+                    for p in &m.pattern.parts {
+                        out.extend(p.element.variables().iter().map(|v| v.name.clone()));
+                        for props in p.element.property_maps() {
+                            note_expr(props, out);
+                        }
+                    }
+                    if let Some(w) = &m.where_ {
+                        note_expr(w, out);
+                    }
+                }
+                Clause::Unwind(u) => note_expr(&u.expr, out),
+                Clause::With(w) => {
+                    w.projection.items.iter().for_each(|i| note_expr(&i.expr, out));
+                    w.projection.order_by.iter().for_each(|o| note_expr(&o.expr, out));
+                    if let Some(c) = &w.where_ {
+                        note_expr(c, out);
+                    }
+                }
+                Clause::Return(r) => {
+                    r.projection.items.iter().for_each(|i| note_expr(&i.expr, out));
+                    r.projection.order_by.iter().for_each(|o| note_expr(&o.expr, out));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A query made of one `CALL` and nothing else: it returns the procedure's fields.
+pub fn is_standalone_call(query: &SingleQuery) -> bool {
+    matches!(query.clauses.as_slice(), [Clause::Call(_)])
+}
+
+/// `CALL`: the procedure is known, the arguments fit its signature, the yielded fields
+/// exist and bind fresh variables, and WHERE after YIELD reads them. Returns the names a
+/// standalone call returns.
+fn check_call(call: &CallClause, vars: &mut Vars, procedures: &Registry, standalone: bool) -> Result<Vec<String>> {
+    let name = &call.procedure.name;
+    let procedure = procedures.get(name).ok_or_else(|| {
+        QueryError::semantic(
+            call.procedure.span.start,
+            format!("there is no procedure called {name}; `CALL dbms.procedures()` lists the procedures"),
+        )
+    })?;
+    let signature = procedure.signature();
+    match &call.args {
+        Some(args) => check_call_arguments(call, args, signature, vars)?,
+        None if !standalone && !signature.args.is_empty() => {
+            return Err(QueryError::semantic(
+                call.procedure.span.end,
+                format!(
+                    "{name} takes arguments: inside a query they must be passed in parentheses ({}); only a standalone CALL reads them from parameters of the same names",
+                    argument_list(signature)
+                ),
+            ));
+        }
+        None => {}
+    }
+    let mut bound: Vec<(Ident, Kind)> = Vec::new();
+    match &call.yields {
+        Yields::Unspecified if standalone => {
+            return Ok(signature.outputs.iter().map(|o| o.name.clone()).collect());
+        }
+        Yields::Unspecified => {}
+        Yields::Star if standalone => {
+            return Ok(signature.outputs.iter().map(|o| o.name.clone()).collect());
+        }
+        Yields::Star => {
+            return Err(QueryError::semantic(
+                call.span.start,
+                format!("YIELD * is only allowed in a standalone CALL; name the fields of {name} to yield"),
+            ));
+        }
+        Yields::Items(items) => {
+            for item in items {
+                let Some(index) = signature.output_index(&item.field.name) else {
+                    let fields: Vec<&str> = signature.outputs.iter().map(|o| o.name.as_str()).collect();
+                    return Err(QueryError::semantic(
+                        item.field.span.start,
+                        format!(
+                            "{name} yields no field '{}'; its fields are: {}",
+                            item.field.name,
+                            if fields.is_empty() { "none".to_string() } else { fields.join(", ") }
+                        ),
+                    ));
+                };
+                let var = item.variable();
+                if vars.contains_key(&var.name) || bound.iter().any(|(b, _)| b.name == var.name) {
+                    return Err(already_bound(var));
+                }
+                let kind = match signature.outputs[index].ty {
+                    FieldType::Node => Kind::Node,
+                    FieldType::Relationship => Kind::Relationship,
+                    _ => Kind::Unknown,
+                };
+                bound.push((var.clone(), kind));
+            }
+        }
+    }
+    let names: Vec<String> = bound.iter().map(|(v, _)| v.name.clone()).collect();
+    for (var, kind) in bound {
+        vars.insert(var.name, kind);
+    }
+    if let Some(cond) = &call.where_ {
+        check_predicate(cond, vars)?;
+    }
+    Ok(names)
+}
+
+fn argument_list(signature: &Signature) -> String {
+    let args: Vec<String> = signature.args.iter().map(|a| format!("{} :: {}", a.name, a.ty)).collect();
+    args.join(", ")
+}
+
+/// Explicit arguments: as many as the signature takes (trailing ones with defaults may be
+/// left out), no aggregates, and no literal of the wrong type.
+fn check_call_arguments(call: &CallClause, args: &[Expr], signature: &Signature, vars: &Vars) -> Result<()> {
+    let (required, total) = (signature.required_args(), signature.args.len());
+    if args.len() < required || args.len() > total {
+        let wanted = match (required, total) {
+            (0, 0) => "no".to_string(),
+            _ if required == total => format!("{total}"),
+            _ => format!("{required} to {total}"),
+        };
+        let at = args.get(total).map_or(call.procedure.span.end, |a| a.span.start);
+        return Err(QueryError::semantic(
+            at,
+            format!(
+                "{} takes {wanted} argument{} ({}) but was given {}",
+                signature.name,
+                if total == 1 { "" } else { "s" },
+                argument_list(signature),
+                args.len()
+            ),
+        ));
+    }
+    for (arg, declared) in args.iter().zip(&signature.args) {
+        check_expr(arg, vars, Aggregates::Refused("procedure arguments"))?;
+        if let Some(found) = literal_type(arg) {
+            if !declared.ty.admits(&found) {
+                return Err(QueryError::semantic(
+                    arg.span.start,
+                    format!(
+                        "argument `{}` of {} must be {}, not {}",
+                        declared.name,
+                        signature.name,
+                        declared.ty,
+                        found.type_name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stand-in value of a literal's type, to test it against a declared argument type.
+fn literal_type(expr: &Expr) -> Option<super::value::QValue> {
+    use super::value::QValue;
+    Some(match &expr.kind {
+        ExprKind::Literal(Literal::Null) => QValue::Null,
+        ExprKind::Literal(Literal::Bool(b)) => QValue::Bool(*b),
+        ExprKind::Literal(Literal::Int(i)) => QValue::Int(*i),
+        ExprKind::Literal(Literal::Float(x)) => QValue::Float(*x),
+        ExprKind::Literal(Literal::Str(_)) => QValue::str(""),
+        ExprKind::Map(_) => QValue::Map(Default::default()),
+        ExprKind::List(items) => QValue::List(items.iter().map(literal_type).collect::<Option<Vec<_>>>()?),
+        _ => return None,
+    })
 }
 
 fn already_bound(var: &Ident) -> QueryError {
@@ -599,6 +854,7 @@ fn fold_constant(expr: &Expr) -> Result<()> {
             | ExprKind::CountStar
             | ExprKind::PatternPredicate(_)
             | ExprKind::PatternComprehension { .. }
+            | ExprKind::Subquery { .. }
             | ExprKind::MapProjection { .. }
             | ExprKind::ListComprehension { .. }
             | ExprKind::Quantified { .. }
@@ -648,6 +904,28 @@ fn check_inner(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) -> Re
                 ));
             }
             check_inner(base, vars, locals, Cx { patterns: false, ..cx })
+        }
+        // A pattern is a predicate wherever a predicate is expected: the operands of the
+        // boolean operators and the conditions of a CASE, in any clause.
+        ExprKind::Binary(BinaryOp::And | BinaryOp::Or | BinaryOp::Xor, left, right) => {
+            let predicate = Cx { patterns: true, ..cx };
+            check_inner(left, vars, locals, predicate)?;
+            check_inner(right, vars, locals, predicate)
+        }
+        ExprKind::Unary(UnaryOp::Not, operand) => check_inner(operand, vars, locals, Cx { patterns: true, ..cx }),
+        ExprKind::Subquery { kind, query } => {
+            let mut visible = vars.clone();
+            for local in locals.iter() {
+                visible.insert(local.clone(), Kind::Unknown);
+            }
+            check_subquery(expr, *kind, query, &visible, locals)
+        }
+        ExprKind::Case { operand: None, whens, otherwise } => {
+            for (when, then) in whens {
+                check_inner(when, vars, locals, Cx { patterns: true, ..cx })?;
+                check_inner(then, vars, locals, cx)?;
+            }
+            otherwise.iter().try_for_each(|e| check_inner(e, vars, locals, cx))
         }
         _ => expr.children().into_iter().try_for_each(|child| check_inner(child, vars, locals, cx)),
     }
@@ -716,15 +994,18 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
             check_inner(list, vars, locals, cx)?;
             locals.push(variable.clone());
             let inner = Cx { aggregates: Aggregates::Refused("a list comprehension"), ..cx };
-            let result =
-                predicate.iter().chain(projection.iter()).try_for_each(|e| check_inner(e, vars, locals, inner));
+            let filter = Cx { patterns: true, ..inner };
+            let result = predicate
+                .iter()
+                .try_for_each(|e| check_inner(e, vars, locals, filter))
+                .and_then(|()| projection.iter().try_for_each(|e| check_inner(e, vars, locals, inner)));
             locals.pop();
             result
         }
         ExprKind::Quantified { variable, list, predicate, .. } => {
             check_inner(list, vars, locals, cx)?;
             locals.push(variable.clone());
-            let inner = Cx { aggregates: Aggregates::Refused("a quantifier"), ..cx };
+            let inner = Cx { aggregates: Aggregates::Refused("a quantifier"), patterns: true, ..cx };
             let result = predicate.iter().try_for_each(|e| check_inner(e, vars, locals, inner));
             locals.pop();
             result
@@ -742,7 +1023,7 @@ fn check_compound(expr: &Expr, vars: &Vars, locals: &mut Vec<String>, cx: Cx) ->
             if !cx.patterns {
                 return Err(QueryError::semantic(
                     expr.span.start,
-                    "a pattern can only be used as a predicate in WHERE or in exists(); use a pattern comprehension [(a)-->(b) | b] for a list",
+                    "a pattern is a predicate: use it in WHERE, in a boolean expression or CASE condition, or as exists((a)-->(b)) to return its truth (openCypher refuses a bare pattern as a value); a pattern comprehension [(a)-->(b) | b] gives a list",
                 ));
             }
             check_pattern_predicate(element, vars, locals)

@@ -8,6 +8,7 @@ use std::sync::{Arc, LazyLock};
 
 pub use crate::model::quote_string;
 use crate::model::{format_float, write_list, write_map, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
+use crate::temporal::{self, Temporal};
 
 /// A value a query computes or returns.
 #[derive(Clone, Debug)]
@@ -22,6 +23,7 @@ pub enum QValue {
     Node(NodeValue),
     Relationship(RelValue),
     Path(PathValue),
+    Temporal(Temporal),
 }
 
 impl QValue {
@@ -115,6 +117,7 @@ impl From<&Value> for QValue {
             Value::Str(s) => QValue::str(s.as_str()),
             Value::List(items) => QValue::List(items.iter().map(QValue::from).collect()),
             Value::Map(map) => QValue::Map(map.iter().map(|(k, v)| (k.clone(), QValue::from(v))).collect()),
+            Value::Temporal(t) => QValue::Temporal(t.clone()),
         }
     }
 }
@@ -141,6 +144,7 @@ impl QValue {
             QValue::Map(map) => {
                 Value::Map(map.iter().map(|(k, v)| Some((k.clone(), v.to_value()?))).collect::<Option<_>>()?)
             }
+            QValue::Temporal(t) => Value::Temporal(t.clone()),
             QValue::Node(_) | QValue::Relationship(_) | QValue::Path(_) => return None,
         })
     }
@@ -162,6 +166,7 @@ impl QValue {
             QValue::Node(_) => "Node",
             QValue::Relationship(_) => "Relationship",
             QValue::Path(_) => "Path",
+            QValue::Temporal(t) => t.type_name(),
         }
     }
 
@@ -178,6 +183,7 @@ impl QValue {
             QValue::Map(map) => J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             QValue::Node(node) => node_json(node),
             QValue::Relationship(rel) => rel_json(rel),
+            QValue::Temporal(t) => J::String(t.to_string()),
             QValue::Path(path) => {
                 let mut object = serde_json::Map::new();
                 object.insert("nodes".into(), J::Array(path.nodes.iter().map(node_json).collect()));
@@ -252,6 +258,7 @@ pub fn equals(a: &QValue, b: &QValue) -> Option<bool> {
                 && x.nodes.iter().zip(&y.nodes).all(|(m, n)| m.id == n.id)
                 && x.rels.iter().zip(&y.rels).all(|(r, s)| r.id == s.id),
         ),
+        (Temporal(x), Temporal(y)) => Some(temporal::equals(x, y)),
         _ => Some(false),
     }
 }
@@ -318,12 +325,13 @@ pub fn compare(a: &QValue, b: &QValue) -> Option<Comparison> {
             }
             Some(Comparison::Ordered(xs.len().cmp(&ys.len())))
         }
+        (Temporal(x), Temporal(y)) => temporal::compare(x, y).map(Comparison::Ordered),
         _ => None,
     }
 }
 
 /// Rank of a type in the global sort order (ORDER BY ascending): maps, nodes,
-/// relationships, lists, paths, strings, booleans, numbers, then null.
+/// relationships, lists, paths, temporal values, strings, booleans, numbers, then null.
 fn type_rank(value: &QValue) -> u8 {
     match value {
         QValue::Map(_) => 0,
@@ -331,10 +339,11 @@ fn type_rank(value: &QValue) -> u8 {
         QValue::Relationship(_) => 2,
         QValue::List(_) => 3,
         QValue::Path(_) => 4,
-        QValue::Str(_) => 5,
-        QValue::Bool(_) => 6,
-        QValue::Int(_) | QValue::Float(_) => 7,
-        QValue::Null => 8,
+        QValue::Temporal(_) => 5,
+        QValue::Str(_) => 6,
+        QValue::Bool(_) => 7,
+        QValue::Int(_) | QValue::Float(_) => 8,
+        QValue::Null => 9,
     }
 }
 
@@ -366,6 +375,7 @@ pub fn total_cmp(a: &QValue, b: &QValue) -> Ordering {
             xs.cmp(&ys)
         }
         (Str(x), Str(y)) => x.cmp(y),
+        (Temporal(x), Temporal(y)) => temporal::total_cmp(x, y),
         (Bool(x), Bool(y)) => x.cmp(y),
         (Int(x), Int(y)) => x.cmp(y),
         (Float(x), Float(y)) => float_total(*x, *y),
@@ -517,6 +527,7 @@ impl fmt::Display for QValue {
             QValue::Node(node) => write!(f, "{node}"),
             QValue::Relationship(rel) => write!(f, "{rel}"),
             QValue::Path(path) => write!(f, "{path}"),
+            QValue::Temporal(t) => write!(f, "{t}"),
         }
     }
 }

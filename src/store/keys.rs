@@ -20,6 +20,10 @@ pub const ADJ_CHUNK: u8 = 0x06;
 pub const KEY_RUN: u8 = 0x07;
 /// `A normalised-name nid` → kind label: entities by normalised name and alias.
 pub const BY_NAME: u8 = 0x08;
+/// `source-id` → event node (big-endian): an imported dataset's event id (`gdelt:1256322925`)
+/// to the event it became, so a later file's mention finds it. (0x09–0x0f are left for the
+/// store's own keyspaces.)
+pub const SOURCE_ID: u8 = 0x10;
 
 pub const META_VERSION: &[u8] = b"\x01version";
 pub const META_COUNTERS: &[u8] = b"\x01counters";
@@ -127,6 +131,13 @@ pub fn by_name_prefix(normalised: &str) -> Vec<u8> {
 pub fn by_name(normalised: &str, node: NodeId) -> Vec<u8> {
     let mut key = by_name_prefix(normalised);
     key.extend_from_slice(&node.to_be_bytes());
+    key
+}
+
+pub fn source_id(id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + id.len());
+    key.push(SOURCE_ID);
+    key.extend_from_slice(id.as_bytes());
     key
 }
 

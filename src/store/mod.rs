@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value};
 use key_index::RunInfo;
 use page::{page_number, slot_number, ListAt, NodeAdjacency};
-pub use txn::WriteTxn;
+pub use txn::{source_ids_of, WriteTxn};
 
 /// The on-disk format this build reads and writes. Bump on any key or value change.
 /// Version 2 packs records into pages and adjacency into pages and chunks (version 1 kept
@@ -300,6 +300,16 @@ pub struct Store {
     /// Recently read pages (shared with sled, not copied): a hash lookup instead of a
     /// tree descent when a query reads the same pages over and over. Emptied by every commit.
     pages: std::sync::Mutex<PageCache>,
+    /// What the store holds, as a number no other state of any store in this process has
+    /// (`Store::generation`): drawn at open and again by every commit.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// Hands out generations, unique within the process.
+static NEXT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn fresh_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Two generations of recently read pages: when the young one fills up it becomes the old
@@ -420,7 +430,8 @@ impl Store {
         };
         let symbols = std::sync::RwLock::new(Arc::new(Symbols::from_names(names)));
         let pages = std::sync::Mutex::new(PageCache::default());
-        Ok(Store { db, path, gate: std::sync::RwLock::new(()), symbols, pages })
+        let generation = std::sync::atomic::AtomicU64::new(fresh_generation());
+        Ok(Store { db, path, gate: std::sync::RwLock::new(()), symbols, pages, generation })
     }
 
     /// Closes the store after a large write, then opens and closes it once more: sled
@@ -588,9 +599,18 @@ impl Store {
         Ok(page)
     }
 
-    /// Empties the page cache; a commit calls it while it holds the write gate.
+    /// Empties the page cache and moves to a new generation; a commit calls it while it
+    /// holds the write gate.
     fn forget_pages(&self) {
         self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.generation.store(fresh_generation(), std::sync::atomic::Ordering::Release);
+    }
+
+    /// A number for what this store holds now: it changes with every commit and no other
+    /// store opened in this process ever has it, so anything derived from the store (the
+    /// analytics projections) can be cached under it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Nodes whose string `id` property equals `id` (an index lookup: one seek per run).
@@ -857,6 +877,16 @@ impl Store {
         prefix: u8,
     ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
         self.db.scan_prefix([prefix]).map(|item| item.map_err(StoreError::from))
+    }
+
+    /// The event an imported dataset's event id (`gdelt:…`) became, if it is stored.
+    pub fn source_id_node(&self, id: &str) -> Result<Option<NodeId>, StoreError> {
+        match self.db.get(keys::source_id(id))? {
+            None => Ok(None),
+            Some(bytes) => keys::read_u64(&bytes)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("the source-id index entry of '{id}' does not decode"))),
+        }
     }
 
     /// One raw key, for `check` and damage tests.

@@ -32,6 +32,8 @@ pub struct WriteTxn<'s> {
     tails: FxHashMap<(NodeId, u8, u32), EdgeId>,
     /// Name index writes: `Some(kind)` inserts, `None` removes.
     names: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Source-id index writes (event ids of imported datasets): `Some(event)` sets, `None` removes.
+    source_ids: BTreeMap<String, Option<NodeId>>,
     /// `id` index postings since the last commit, in order.
     postings: Vec<Posting>,
     /// The whole `id` index, loaded on first use and kept for the transaction's life.
@@ -92,6 +94,14 @@ fn list_of(adjacency: NodeAdjacency, direction: Direction) -> AdjList {
     }
 }
 
+/// An event's `source_ids` property: the imported dataset ids the source-id index maps to it.
+pub fn source_ids_of(record: &NodeRecord) -> Vec<String> {
+    match record.props.get("source_ids") {
+        Some(crate::model::Value::List(ids)) => ids.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} does not decode"))
 }
@@ -112,6 +122,7 @@ impl<'s> WriteTxn<'s> {
             chunks: BTreeMap::new(),
             tails: FxHashMap::default(),
             names: BTreeMap::new(),
+            source_ids: BTreeMap::new(),
             postings: Vec::new(),
             key_index: RefCell::new(None),
             cache: RefCell::new(LookupCache::default()),
@@ -127,6 +138,7 @@ impl<'s> WriteTxn<'s> {
             + self.label_chunks.values().map(FxHashMap::len).sum::<usize>()
             + self.chunks.len()
             + self.names.len()
+            + self.source_ids.len()
             + self.postings.len() / key_index::BLOCK_POSTINGS
     }
 
@@ -173,6 +185,12 @@ impl<'s> WriteTxn<'s> {
             match value {
                 Some(kind) => batch.insert(key, kind),
                 None => batch.remove(key),
+            }
+        }
+        for (id, event) in std::mem::take(&mut self.source_ids) {
+            match event {
+                Some(event) => batch.insert(keys::source_id(&id), &event.to_be_bytes()),
+                None => batch.remove(keys::source_id(&id)),
             }
         }
         self.write_key_index(&mut batch)?;
@@ -314,6 +332,31 @@ impl<'s> WriteTxn<'s> {
             }
         }
         Ok(confirmed)
+    }
+
+    /// The event an imported dataset's event id (`gdelt:…`) became, as this transaction sees it.
+    pub fn source_id_node(&self, id: &str) -> Result<Option<NodeId>, StoreError> {
+        match self.source_ids.get(id) {
+            Some(pending) => Ok(*pending),
+            None => self.store.source_id_node(id),
+        }
+    }
+
+    /// Points a source id at an event (the last event to claim an id keeps it).
+    pub fn set_source_id(&mut self, id: &str, event: NodeId) {
+        self.source_ids.insert(id.to_string(), Some(event));
+    }
+
+    /// Replaces an event's properties (its labels, `id` and edges stay), e.g. to add the
+    /// source ids of another report.
+    pub fn update_event(&mut self, id: NodeId, record: NodeRecord) -> Result<(), StoreError> {
+        if let Some(old) = self.node(id)? {
+            self.stats.count_properties(&old, -1);
+        }
+        self.stats.count_properties(&record, 1);
+        *self.node_slot_mut(id)? = codec::encode(&record)?;
+        self.cache.borrow_mut().remember_node(id, Some(record));
+        Ok(())
     }
 
     /// Entities whose name or alias normalises to `normalised`, with their kind.
@@ -540,6 +583,11 @@ impl<'s> WriteTxn<'s> {
         }
         for name in record.entity_names() {
             self.names.insert(keys::by_name(&normalize_name(&name), id), None);
+        }
+        for source_id in source_ids_of(&record) {
+            if self.source_id_node(&source_id)? == Some(id) {
+                self.source_ids.insert(source_id, None);
+            }
         }
         self.node_slot_mut(id)?.clear();
         *self.adjacency_mut(id)? = NodeAdjacency::default();

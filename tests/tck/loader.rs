@@ -343,8 +343,12 @@ fn match_clause(store: &Store, m: &MatchClause, rows: Vec<Row>) -> Result<Vec<Ro
             &variables.iter().map(|v| diplograph::query::ast::Name(v).to_string()).collect::<Vec<_>>().join(", "),
         );
     }
-    let options =
-        QueryOptions { use_indexes: true, timeout: Some(std::time::Duration::from_secs(5)), max_rows: Some(1_000_000) };
+    let options = QueryOptions {
+        use_indexes: true,
+        timeout: Some(std::time::Duration::from_secs(5)),
+        max_rows: Some(1_000_000),
+        cancel: None,
+    };
     let result = query::run(store, &text, &Params::new(), &options)
         .map_err(|e| failed(format!("the set-up MATCH failed in the engine: {}\n{}", e.render(&text), text)))?;
     let mut matched: Vec<Row> = Vec::with_capacity(result.rows.len());

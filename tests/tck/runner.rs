@@ -9,6 +9,9 @@ use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use diplograph::query::procedures::{FieldType, Registry, Signature, TableProcedure};
 use diplograph::query::value::QValue;
 use diplograph::query::{self, ErrorKind, Params, QueryError, QueryOptions, QueryResult};
 use diplograph::store::Store;
@@ -166,12 +169,7 @@ fn scope_check(scenario: &Scenario) -> Option<String> {
                     return Some(reason.to_string());
                 }
             }
-            StepKind::Setup(text) => {
-                if let Some(reason) = scope::setup_out_of_scope(text) {
-                    return Some(reason.to_string());
-                }
-            }
-            StepKind::Procedure => return Some("query uses CALL (procedure set-up)".into()),
+            StepKind::Setup(_) => {}
             StepKind::SideEffects => {
                 if let Some(table) = &step.table {
                     if table.iter().any(|row| row.get(1).is_some_and(|v| v != "0")) {
@@ -195,6 +193,8 @@ type Outcome = Result<Result<QueryResult, QueryError>, String>;
 struct Context<'a> {
     graphs_dir: &'a Path,
     store: Option<Store>,
+    /// The built-in procedures plus those the scenario declares.
+    procedures: Registry,
     params: Params,
     setups: Vec<String>,
     query: Option<String>,
@@ -210,6 +210,7 @@ pub fn run_scenario(scenario: &Scenario, graphs_dir: &Path) -> Verdict {
     let mut cx = Context {
         graphs_dir,
         store: None,
+        procedures: Registry::with_builtins(),
         params: Params::new(),
         setups: Vec::new(),
         query: None,
@@ -238,7 +239,8 @@ fn run_steps(cx: &mut Context<'_>, scenario: &Scenario) -> Verdict {
             StepKind::ResultEmpty => check_empty(cx),
             StepKind::Error { class, phase, detail } => check_error(cx, &class, &phase, &detail),
             StepKind::NoSideEffects | StepKind::SideEffects => check_no_side_effects(cx),
-            StepKind::Procedure | StepKind::Unknown => Ok(()),
+            StepKind::Procedure => declare_procedure(cx, step),
+            StepKind::Unknown => Ok(()),
         };
         if let Err(verdict) = result {
             return verdict;
@@ -300,16 +302,83 @@ fn parameters(cx: &mut Context<'_>, step: &Step) -> StepResult {
     Ok(())
 }
 
+/// `there exists a procedure NAME(ARG :: TYPE, …) :: (FIELD :: TYPE, …):` with a table
+/// whose columns are the arguments and the fields: registers a procedure returning, for
+/// each call, the fields of the rows whose argument columns equal the arguments.
+fn declare_procedure(cx: &mut Context<'_>, step: &Step) -> StepResult {
+    let declaration = step.text.trim_start_matches("there exists a procedure").trim().trim_end_matches(':').trim();
+    let signature = parse_signature(declaration)
+        .map_err(|e| harness_failure(cx, &format!("cannot read the procedure declaration `{declaration}`: {e}")))?;
+    let table = step.table.as_deref().unwrap_or(&[]);
+    let header: Vec<&str> =
+        table.first().map(|h| h.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect()).unwrap_or_default();
+    let columns: Vec<&str> = signature
+        .args
+        .iter()
+        .map(|a| a.name.as_str())
+        .chain(signature.outputs.iter().map(|o| o.name.as_str()))
+        .collect();
+    let mut rows = Vec::new();
+    for row in table.iter().skip(1) {
+        let mut values = Vec::with_capacity(columns.len());
+        for column in &columns {
+            let cell = header
+                .iter()
+                .position(|h| h == column)
+                .and_then(|i| row.get(i))
+                .ok_or_else(|| harness_failure(cx, &format!("the procedure table has no column `{column}`")))?;
+            let value = expected::parse_value(cell)
+                .and_then(|v| v.to_value())
+                .map_err(|e| harness_failure(cx, &format!("cannot read procedure table cell `{cell}`: {e}")))?;
+            values.push(QValue::from(&value));
+        }
+        rows.push(values);
+    }
+    cx.procedures.register(Arc::new(TableProcedure::new(signature, rows)));
+    Ok(())
+}
+
+/// `name(a :: T?, …) :: (f :: T?, …)`
+fn parse_signature(text: &str) -> Result<Signature, String> {
+    let open = text.find('(').ok_or("no `(` after the name")?;
+    let name = text[..open].trim();
+    let close = text[open..].find(')').map(|i| open + i).ok_or("no `)` after the arguments")?;
+    let args = &text[open + 1..close];
+    let rest = text[close + 1..].trim().strip_prefix("::").ok_or("no `::` before the fields")?.trim();
+    let outputs =
+        rest.strip_prefix('(').and_then(|r| r.trim_end().strip_suffix(')')).ok_or("fields not in parentheses")?;
+    let fields = |list: &str| -> Result<Vec<(String, FieldType)>, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                let (name, ty) = f.split_once("::").ok_or_else(|| format!("`{f}` has no type"))?;
+                let ty = FieldType::parse(ty).ok_or_else(|| format!("unknown type in `{f}`"))?;
+                Ok((name.trim().to_string(), ty))
+            })
+            .collect()
+    };
+    let mut signature = Signature::new(name, "declared by a TCK scenario");
+    for (arg, ty) in fields(args)? {
+        signature = signature.arg(&arg, ty);
+    }
+    for (field, ty) in fields(outputs)? {
+        signature = signature.output(&field, ty);
+    }
+    Ok(signature)
+}
+
 fn options(use_indexes: bool) -> QueryOptions {
-    QueryOptions { use_indexes, timeout: Some(QUERY_TIMEOUT), max_rows: Some(MAX_ROWS) }
+    QueryOptions { use_indexes, timeout: Some(QUERY_TIMEOUT), max_rows: Some(MAX_ROWS), cancel: None }
 }
 
 fn run_query(cx: &mut Context<'_>, text: String) -> StepResult {
     let params = cx.params.clone();
+    let procedures = Arc::new(cx.procedures.clone());
     let store = store(cx)?;
     let counts = counts(store);
-    let indexed = catch(|| query::run(store, &text, &params, &options(true)));
-    let naive = catch(|| query::run(store, &text, &params, &options(false)));
+    let indexed = catch(|| query::run_with(store, &text, &params, &options(true), &procedures));
+    let naive = catch(|| query::run_with(store, &text, &params, &options(false), &procedures));
     cx.counts_before = Some(counts);
     cx.query = Some(text);
     for (plan, outcome) in [("index plan", &indexed), ("naive plan", &naive)] {
@@ -601,6 +670,7 @@ fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Type => "Type error",
         ErrorKind::Runtime => "Runtime error",
         ErrorKind::Timeout => "Timeout",
+        ErrorKind::Cancelled => "Cancelled",
         ErrorKind::RowLimit => "Row limit",
         ErrorKind::Unsupported => "Unsupported",
     }
