@@ -12,6 +12,7 @@ use std::time::Instant;
 use super::ast::{PatternDirection, SubqueryKind};
 use super::error::{QueryError, Result};
 use super::eval::{eval, props_match, Ctx, Scope};
+use super::factorise::ProductCount;
 use super::plan::{AggFunc, Aggregation, NodeSource, Op, OpKind, PathPiece, Plan, Walk};
 use super::semantic::row_count;
 use super::value::{total_cmp, GroupKey, NodeValue, PathValue, QValue, RelValue};
@@ -186,6 +187,7 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
                 keep.transpose()
             }))
         }
+        OpKind::CountProduct { parts, outputs } => deferred(move || count_product(&ctx, parts, outputs, argument)),
         OpKind::Subquery { input, inner, kind, column } => {
             let rows = build(input, &ctx, argument);
             Box::new(rows.map(move |item| {
@@ -1246,6 +1248,30 @@ fn shortest(
 
 // ---------------------------------------------------------------------------------------
 // Paths
+
+/// The row of a `CountProduct`: each part's counts, multiplied (an overflow is an error).
+fn count_product<'a>(ctx: &Rc<Ctx<'a>>, parts: &'a [Op], outputs: &[ProductCount], argument: Row) -> Result<Vec<Row>> {
+    let mut counts: Vec<Vec<i64>> = Vec::with_capacity(parts.len());
+    for part in parts {
+        let row = build(part, ctx, argument.clone()).next().transpose()?.unwrap_or_default();
+        counts.push(row.iter().map(|v| if let QValue::Int(n) = v { *n } else { 0 }).collect());
+    }
+    let rows_of = |i: usize| counts[i].first().copied().unwrap_or(0);
+    let overflow = || QueryError::runtime("integer overflow: the count exceeds 2^63 - 1");
+    let mut row = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        let (first, skip) = match *output {
+            ProductCount::Rows => (1, None),
+            ProductCount::Within { part, column } => (counts[part].get(column).copied().unwrap_or(0), Some(part)),
+        };
+        let mut total: i64 = first;
+        for i in (0..parts.len()).filter(|&i| Some(i) != skip) {
+            total = total.checked_mul(rows_of(i)).ok_or_else(overflow)?;
+        }
+        row.push(QValue::Int(total));
+    }
+    Ok(vec![row])
+}
 
 /// What a subquery makes of its rows for one outer row: EXISTS pulls one row at most.
 fn subquery_value<'a>(
