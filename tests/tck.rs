@@ -8,7 +8,8 @@
 //!
 //! Environment: `TCK_VERBOSE=1` lists every failure; `TCK_FILTER=text` runs only features
 //! or scenarios whose path or name contains `text`; `TCK_SKIPS=1` lists every skip reason;
-//! `TCK_WRITE_BASELINE=1` rewrites the baseline with the measured figures.
+//! `TCK_WRITE_BASELINE=1` rewrites the baseline with the measured figures; `TCK_DIR=path`
+//! reads the TCK from elsewhere than `../shared/tck`.
 
 #[path = "tck/expected.rs"]
 mod expected;
@@ -31,12 +32,11 @@ use std::time::{Duration, Instant};
 use report::{Outcome, Report};
 use runner::Verdict;
 
-/// The TCK's folder: `../shared/tck` beside the repository, or `TCK_DIR` (a worktree
-/// checked out elsewhere points it at the shared copy).
-fn tck_dir() -> std::path::PathBuf {
+/// The TCK: `$TCK_DIR` when set (a worktree not beside `shared/`), else `../shared/tck`.
+fn tck_dir() -> PathBuf {
     match std::env::var_os("TCK_DIR") {
-        Some(dir) => dir.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tck"),
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tck"),
     }
 }
 const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tck/baseline.txt");
@@ -57,7 +57,10 @@ fn opencypher_tck() {
     let features_dir = tck_dir().join("features");
     let features = features_dir.as_path();
     if !features.is_dir() {
-        println!("TCK: no feature files at {}; nothing to run (the TCK lives in ../shared/tck).", features.display());
+        println!(
+            "TCK: no feature files at {}; nothing to run (the TCK lives in ../shared/tck, or set TCK_DIR).",
+            features.display()
+        );
         return;
     }
     let filter = std::env::var("TCK_FILTER").ok().filter(|f| !f.is_empty()).map(|f| f.to_lowercase());
