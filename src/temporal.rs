@@ -702,6 +702,24 @@ impl Duration {
         self.scaled(1.0 / divisor)
     }
 
+    /// `d / k` for an integer `k`, exactly: the remainder of the months cascades to days
+    /// and nanoseconds at the average month, that of the days to nanoseconds; what is
+    /// left of a nanosecond is dropped (toward zero).
+    pub fn divided_by_int(self, k: i64) -> Result<Duration> {
+        if k == 0 {
+            return err("division of a duration by zero");
+        }
+        let k = i128::from(k);
+        let (months, days) = (i128::from(self.months), i128::from(self.days));
+        let month_rest = months % k * SECONDS_PER_MONTH * NANOS_PER_SECOND / k;
+        let day_rest = days % k * NANOS_PER_DAY / k;
+        Duration::new(
+            months / k,
+            days / k + month_rest / NANOS_PER_DAY,
+            month_rest % NANOS_PER_DAY + day_rest + self.nanos / k,
+        )
+    }
+
     /// The time part split into whole seconds (floor) and nanoseconds 0..1e9.
     pub fn seconds_and_nanos(self) -> (i128, i128) {
         (self.nanos.div_euclid(NANOS_PER_SECOND), self.nanos.rem_euclid(NANOS_PER_SECOND))
@@ -926,6 +944,18 @@ mod tests {
         assert_eq!(d("PT0S"), "PT0S");
         let negative = duration_from_amounts(&[("seconds", Amount::Int(-60)), ("milliseconds", Amount::Int(-1))]);
         assert_eq!(negative.expect("valid").to_string(), "PT-1M-0.001S");
+    }
+
+    #[test]
+    fn integer_division_of_a_duration_is_exact() {
+        let d = |text: &str| parse_duration(text).expect("parses");
+        assert_eq!(
+            d("P12Y5M14DT16H13M10.000000001S").divided_by_int(2).expect("valid").to_string(),
+            "P6Y2M22DT13H21M8S"
+        );
+        assert_eq!(d("P2749D").divided_by_int(3).expect("valid").to_string(), "P916DT8H");
+        assert_eq!(d("P1M").divided_by_int(3).expect("valid").to_string(), "P10DT3H29M42S");
+        assert!(d("P1D").divided_by_int(0).is_err());
     }
 
     #[test]

@@ -1370,6 +1370,8 @@ struct Accumulator<'p> {
     int_sum: i64,
     float_sum: f64,
     floats: bool,
+    /// The sum of durations, when sum() or avg() add durations instead of numbers.
+    durations: Option<crate::temporal::Duration>,
     best: Option<QValue>,
     percentile: Option<f64>,
 }
@@ -1385,6 +1387,7 @@ impl<'p> Accumulator<'p> {
             int_sum: 0,
             float_sum: 0.0,
             floats: false,
+            durations: None,
             best: None,
             percentile: None,
         }
@@ -1420,7 +1423,18 @@ impl<'p> Accumulator<'p> {
             }
             AggFunc::Sum | AggFunc::Avg => {
                 self.count += 1;
+                let numbers_seen = self.count > 1 && self.durations.is_none();
                 match value {
+                    QValue::Temporal(crate::temporal::Temporal::Duration(d)) if !numbers_seen => {
+                        let total = self.durations.unwrap_or(crate::temporal::Duration::ZERO).plus(d);
+                        self.durations = Some(total.map_err(|e| QueryError::runtime(e.0))?);
+                    }
+                    QValue::Int(_) | QValue::Float(_) if self.durations.is_some() => {
+                        return Err(QueryError::type_error(format!(
+                            "{}() cannot add numbers and durations together",
+                            self.name()
+                        )))
+                    }
                     QValue::Int(i) => {
                         self.float_sum += i as f64;
                         if !self.floats {
@@ -1506,6 +1520,10 @@ impl<'p> Accumulator<'p> {
             QValue::Float(x) => *x,
             _ => f64::NAN,
         };
+        if let (AggFunc::Sum | AggFunc::Avg, Some(total)) = (self.spec.func, self.durations) {
+            let value = if self.spec.func == AggFunc::Sum { Ok(total) } else { total.divided_by_int(self.count) };
+            return value.map_or(QValue::Null, |d| QValue::Temporal(crate::temporal::Temporal::Duration(d)));
+        }
         match self.spec.func {
             AggFunc::CountStar | AggFunc::Count => QValue::Int(self.count),
             AggFunc::Collect => QValue::List(self.values),

@@ -846,17 +846,10 @@ pub(crate) fn arithmetic(op: super::ast::BinaryOp, left: &QValue, right: &QValue
         (Mul, l, r) | (Mul, r, l) if duration(l).is_some() && number(r).is_some() => {
             done(duration(l)?.times(number(r)?).map(Temporal::Duration))
         }
-        (Div, l, r) if duration(l).is_some() && number(r).is_some() => {
-            let divisor = match number(r)? {
-                Amount::Int(i) => {
-                    #[allow(clippy::cast_precision_loss)]
-                    let f = i as f64;
-                    f
-                }
-                Amount::Float(x) => x,
-            };
-            done(duration(l)?.divided(divisor).map(Temporal::Duration))
-        }
+        (Div, l, r) if duration(l).is_some() && number(r).is_some() => match number(r)? {
+            Amount::Int(k) => done(duration(l)?.divided_by_int(k).map(Temporal::Duration)),
+            Amount::Float(x) => done(duration(l)?.divided(x).map(Temporal::Duration)),
+        },
         _ => None,
     }
 }
