@@ -62,7 +62,7 @@ pub fn factorise(query: &SingleQuery, text: &str) -> Option<Factorised> {
         return None;
     }
     let prefix = &query.clauses[..projection_at];
-    if prefix.iter().any(|c| !matches!(c, Clause::Match(_) | Clause::Unwind(_))) || has_subquery(prefix) {
+    if prefix.iter().any(|c| !matches!(c, Clause::Match(_) | Clause::Unwind(_))) || has_subquery_or_rand(prefix) {
         return None;
     }
     let units = units_of(prefix)?;
@@ -103,9 +103,19 @@ pub fn factorise(query: &SingleQuery, text: &str) -> Option<Factorised> {
     Some(Factorised { parts, outputs, columns, projection_at })
 }
 
-fn has_subquery(clauses: &[Clause]) -> bool {
+/// Whether a clause holds a subquery, or `rand()` (a part counted once would draw once,
+/// where the rows drew once each).
+fn has_subquery_or_rand(clauses: &[Clause]) -> bool {
     let mut found = false;
-    let mut note = |e: &Expr| e.walk(&mut |x| found |= matches!(x.kind, ExprKind::Subquery { .. }));
+    let mut note = |e: &Expr| {
+        e.walk(&mut |x| {
+            found |= match &x.kind {
+                ExprKind::Subquery { .. } => true,
+                ExprKind::Function { name, .. } => name.eq_ignore_ascii_case("rand"),
+                _ => false,
+            }
+        })
+    };
     for clause in clauses {
         match clause {
             Clause::Match(m) => {
@@ -312,4 +322,34 @@ fn part_query(prefix: &[Clause], units: &[Unit], group: &[usize], counts: Vec<Ex
     let projection = Projection { distinct: false, star: false, items, order_by: Vec::new(), skip: None, limit: None };
     clauses.push(Clause::Return(ReturnClause { projection, span }));
     SingleQuery { clauses, span }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(text: &str) -> Option<usize> {
+        let query = super::super::parse(text).expect("parses");
+        factorise(&query.first, text).map(|f| f.parts.len())
+    }
+
+    #[test]
+    fn only_counts_over_parts_sharing_no_variable_are_split() {
+        assert_eq!(parts("OPTIONAL MATCH (a:A) MATCH (b:B) UNWIND range(1, 9) AS i RETURN count(*)"), Some(3));
+        assert_eq!(
+            parts("MATCH (a:A), (b:B) WHERE a.x = 1 AND b.y = 2 RETURN count(*) AS n, count(b.z) AS z"),
+            Some(2)
+        );
+        // Joined by a variable, a filter, or relationships unique across one MATCH: one part.
+        assert_eq!(parts("MATCH (a:A) MATCH (a)-->(b) RETURN count(*)"), None);
+        assert_eq!(parts("MATCH (a:A), (b:B) WHERE a.x = b.x RETURN count(*)"), None);
+        assert_eq!(parts("MATCH (a)-[r]->(b), (c)-[s]->(d) RETURN count(*)"), None);
+        assert_eq!(parts("MATCH (a:A) UNWIND a.list AS x RETURN count(*)"), None);
+        // Grouping keys, other aggregates, a count over two parts, rand(): rows are built.
+        assert_eq!(parts("MATCH (a:A), (b:B) RETURN a.x, count(*)"), None);
+        assert_eq!(parts("MATCH (a:A), (b:B) RETURN sum(a.x)"), None);
+        assert_eq!(parts("MATCH (a:A), (b:B) RETURN count(a.x + b.x)"), None);
+        assert_eq!(parts("MATCH (a:A) UNWIND range(1, toInteger(rand() * 9)) AS i RETURN count(*)"), None);
+        assert_eq!(parts("MATCH (a:A), (b:B) WITH count(*) AS n WHERE n > 1 RETURN n"), None);
+    }
 }

@@ -54,6 +54,16 @@ impl Kind {
     fn has_zone(self) -> bool {
         matches!(self, Kind::Time | Kind::DateTime)
     }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Date => "Date",
+            Kind::LocalTime => "LocalTime",
+            Kind::Time => "Time",
+            Kind::LocalDateTime => "LocalDateTime",
+            Kind::DateTime => "DateTime",
+        }
+    }
 }
 
 /// The temporal functions: (name, fewest arguments, most arguments).
@@ -320,7 +330,10 @@ fn read_fields(function: &str, kind: Kind, map: &BTreeMap<String, QValue>) -> Re
                 epoch = Some(epoch.unwrap_or(0) + i128::from(int()?) * 1_000_000);
             }
             _ => {
-                return Err(QueryError::runtime(format!("{function}(): '{key}' is not a field of a {kind:?} value")));
+                return Err(QueryError::runtime(format!(
+                    "{function}(): '{key}' is not a field of a {} value",
+                    kind.name()
+                )));
             }
         }
     }
