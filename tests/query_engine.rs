@@ -848,3 +848,17 @@ fn count_with_an_optional_part_that_matches_nothing_counts_it_once() {
         rows(&[&["'Kim Jong Un'", "2"], &["'Sergei Lavrov'", "2"], &["'Vladimir Putin'", "2"]])
     );
 }
+
+#[test]
+fn exists_stops_at_the_first_inner_row_instead_of_building_them_all() {
+    let store = fixture();
+    // The inner product has 16^6 (about 17 million) rows; only the first is ever built.
+    let text = "MATCH (p:Person) WHERE EXISTS { MATCH (a), (b), (c), (d), (e), (f) } RETURN count(p) AS n";
+    for use_indexes in [true, false] {
+        let options =
+            QueryOptions { use_indexes, timeout: Some(std::time::Duration::from_secs(2)), ..QueryOptions::default() };
+        let result =
+            query::run(&store, text, &Params::new(), &options).unwrap_or_else(|e| panic!("{}", e.render(text)));
+        assert_eq!(result.rows[0][0].to_string(), "3");
+    }
+}
