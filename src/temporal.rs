@@ -946,6 +946,17 @@ mod tests {
         assert_eq!(negative.expect("valid").to_string(), "PT-1M-0.001S");
     }
 
+    proptest::proptest! {
+        /// Every date ingest accepts (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) reads as a date that
+        /// prints back starting with it, so `date(e.date)` never fails on a stored event.
+        #[test]
+        fn every_date_ingest_accepts_reads_as_a_date(text in "[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?") {
+            proptest::prop_assume!(crate::ingest::validate::check_date(&text).is_ok());
+            let read = Temporal::Date(date(&text)).to_string();
+            proptest::prop_assert!(read.starts_with(&text), "{text} read as {read}");
+        }
+    }
+
     #[test]
     fn integer_division_of_a_duration_is_exact() {
         let d = |text: &str| parse_duration(text).expect("parses");
