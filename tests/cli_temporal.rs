@@ -99,3 +99,19 @@ fn durations_sum_and_average_over_rows() {
         .code(2)
         .stderr(predicate::str::contains("cannot add numbers and durations together"));
 }
+
+#[test]
+fn a_time_in_a_named_zone_takes_the_zones_offset_of_today() {
+    let ws = example();
+    ws.cmd(&[
+        "query",
+        "WITH date() AS today RETURN time({hour: 12, timezone: 'Europe/Stockholm'}).offset = \
+         datetime({year: today.year, month: today.month, day: today.day, hour: 12, timezone: 'Europe/Stockholm'}).offset AS same, \
+         time('12:00+02:00[Europe/Stockholm]').offset AS written",
+        "--format",
+        "csv",
+    ])
+    .assert()
+    .code(0)
+    .stdout("same,written\ntrue,+02:00\n");
+}
