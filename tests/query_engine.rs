@@ -372,6 +372,8 @@ fn deepest_accepted_queries_run_on_a_small_stack() {
         Box::new(|n| format!("RETURN {{a: 1}}{}", ".a".repeat(n))),
         Box::new(|n| format!("RETURN 1{}", " < 2".repeat(n))),
         Box::new(|n| format!("RETURN {}1{}", "toString(".repeat(n), ")".repeat(n))),
+        Box::new(|n| format!("RETURN {}true{}", "EXISTS { MATCH (a) WHERE ".repeat(n), " }".repeat(n))),
+        Box::new(|n| format!("RETURN {}1{}", "COUNT { UNWIND [1, 2] AS x RETURN ".repeat(n), " }".repeat(n))),
     ];
     for shape in &shapes {
         // The deepest nesting that still parses.
