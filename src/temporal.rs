@@ -587,6 +587,8 @@ fn unit_nanos(unit: &str) -> Option<i128> {
     })
 }
 
+/// Only fractional amounts (a duration times 0.5, `{months: 0.75}`) go through floats;
+/// openCypher defines them by float arithmetic, so the rounding of a huge count is theirs.
 #[allow(clippy::cast_precision_loss)]
 fn to_f64(i: i128) -> f64 {
     i as f64
@@ -601,6 +603,7 @@ fn round_nanos(x: f64) -> Result<i128> {
     }
     let nearest = x.round();
     let whole = if (x - nearest).abs() < 1e-3 { nearest } else { x.trunc() };
+    // `whole` is integral and within ±1e36, so the conversion is exact.
     Ok(whole as i128)
 }
 
@@ -685,11 +688,11 @@ impl Duration {
         }
     }
 
-    #[allow(clippy::cast_precision_loss)]
+    /// `d * k` for a float `k` (see `to_f64` on why floats).
     fn scaled(self, k: f64) -> Result<Duration> {
         duration_from_amounts(&[
-            ("months", Amount::Float(self.months as f64 * k)),
-            ("days", Amount::Float(self.days as f64 * k)),
+            ("months", Amount::Float(to_f64(self.months.into()) * k)),
+            ("days", Amount::Float(to_f64(self.days.into()) * k)),
             ("nanoseconds", Amount::Float(to_f64(self.nanos) * k)),
         ])
     }
