@@ -81,3 +81,37 @@ fn a_bad_date_string_is_an_error_that_points_and_says_what_is_expected() {
         .code(2)
         .stderr(predicate::str::contains("unknown time zone 'Mars/Olympus'"));
 }
+
+#[test]
+fn durations_sum_and_average_over_rows() {
+    let ws = example();
+    ws.cmd(&[
+        "query",
+        "UNWIND [duration('P1D'), duration('PT12H'), null] AS d RETURN sum(d) AS total, avg(d) AS mean",
+        "--format",
+        "csv",
+    ])
+    .assert()
+    .code(0)
+    .stdout("total,mean\nP1DT12H,PT18H\n");
+    ws.cmd(&["query", "UNWIND [duration('P1D'), 1] AS d RETURN sum(d) AS total"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot add numbers and durations together"));
+}
+
+#[test]
+fn a_time_in_a_named_zone_takes_the_zones_offset_of_today() {
+    let ws = example();
+    ws.cmd(&[
+        "query",
+        "WITH date() AS today RETURN time({hour: 12, timezone: 'Europe/Stockholm'}).offset = \
+         datetime({year: today.year, month: today.month, day: today.day, hour: 12, timezone: 'Europe/Stockholm'}).offset AS same, \
+         time('12:00+02:00[Europe/Stockholm]').offset AS written",
+        "--format",
+        "csv",
+    ])
+    .assert()
+    .code(0)
+    .stdout("same,written\ntrue,+02:00\n");
+}

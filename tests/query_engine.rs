@@ -340,7 +340,9 @@ fn errors_point_at_the_fault() {
 fn timeout_stops_a_runaway_query() {
     let store = fixture();
     let options = QueryOptions { timeout: Some(std::time::Duration::from_millis(50)), ..QueryOptions::default() };
-    let err = query::run(&store, "MATCH (a), (b), (c), (d), (e), (f) RETURN count(*)", &Params::new(), &options)
+    // Grouped by a, the product's rows are built (an ungrouped count(*) multiplies the
+    // parts' counts instead).
+    let err = query::run(&store, "MATCH (a), (b), (c), (d), (e), (f) RETURN a.id, count(*)", &Params::new(), &options)
         .expect_err("times out");
     assert_eq!(err.kind, ErrorKind::Timeout);
 }
@@ -370,6 +372,8 @@ fn deepest_accepted_queries_run_on_a_small_stack() {
         Box::new(|n| format!("RETURN {{a: 1}}{}", ".a".repeat(n))),
         Box::new(|n| format!("RETURN 1{}", " < 2".repeat(n))),
         Box::new(|n| format!("RETURN {}1{}", "toString(".repeat(n), ")".repeat(n))),
+        Box::new(|n| format!("RETURN {}true{}", "EXISTS { MATCH (a) WHERE ".repeat(n), " }".repeat(n))),
+        Box::new(|n| format!("RETURN {}1{}", "COUNT { UNWIND [1, 2] AS x RETURN ".repeat(n), " }".repeat(n))),
     ];
     for shape in &shapes {
         // The deepest nesting that still parses.
@@ -804,4 +808,68 @@ fn exists_is_planned_as_a_semi_join_that_stops_at_the_first_row() {
     let explain = prepared.explain();
     assert!(explain.contains("SemiJoin EXISTS"), "{explain}");
     assert!(explain.contains("stops at the first inner row"), "{explain}");
+}
+
+// Differential-testing finding (b): counting over a cartesian product of disconnected
+// parts built every row of the product and ended on the timeout or the row cap.
+
+#[test]
+fn count_over_a_product_of_disconnected_parts_ended_on_the_timeout() {
+    let store = fixture();
+    // Small enough for the naive plan too: both plans agree.
+    let small = "OPTIONAL MATCH (p:Person)-[:REPRESENTS]->(:Country {name: 'Russia'}) MATCH (e:Event) \
+                 UNWIND range(1, 50) AS i RETURN count(*) AS rows, count(p) AS russians";
+    assert_eq!(run(&store, small), rows(&[&["500", "500"]]));
+    // 3 people x 3 occurred events x 10^10: the product is never built (each part is
+    // counted on its own, under the row cap), so it answers at once.
+    let huge = "OPTIONAL MATCH (a:Person) MATCH (e:Event) WHERE e.status = 'occurred' \
+                UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j RETURN count(*) AS n";
+    let options = QueryOptions {
+        timeout: Some(std::time::Duration::from_secs(5)),
+        max_rows: Some(200_000),
+        ..QueryOptions::default()
+    };
+    let result = query::run(&store, huge, &Params::new(), &options).unwrap_or_else(|e| panic!("{}", e.render(huge)));
+    assert_eq!(result.rows[0][0].to_string(), "90000000000");
+    let explain = query::prepare(&store, huge, &options).expect("plans").explain();
+    assert!(explain.contains("CountProduct n = product of the counts of 4 parts"), "{explain}");
+}
+
+#[test]
+fn count_with_an_optional_part_that_matches_nothing_counts_it_once() {
+    let store = fixture();
+    // An OPTIONAL MATCH with no match still passes each row on once (with nulls).
+    assert_eq!(
+        run(
+            &store,
+            "MATCH (p:Person) OPTIONAL MATCH (x:Nothing) UNWIND [1, 2] AS i RETURN count(*) AS n, count(x) AS xs"
+        ),
+        rows(&[&["6", "0"]])
+    );
+    // A filter joining two parts keeps them one part; the rows are counted as before.
+    assert_eq!(
+        run(&store, "MATCH (p:Person) MATCH (c:Country) WHERE (p)-[:REPRESENTS]->(c) RETURN count(*) AS n"),
+        rows(&[&["3"]])
+    );
+    // Relationships in one MATCH stay unique across its parts, so those parts are not split.
+    assert_eq!(run(&store, "MATCH (a)-[r:GIVER]->(b), (c)-[s:GIVER]->(d) RETURN count(*) AS n"), rows(&[&["2"]]));
+    // Under a grouping key the rows are built as before.
+    assert_eq!(
+        run(&store, "MATCH (p:Person) MATCH (e:Gift) RETURN p.name AS name, count(*) AS n ORDER BY name"),
+        rows(&[&["'Kim Jong Un'", "2"], &["'Sergei Lavrov'", "2"], &["'Vladimir Putin'", "2"]])
+    );
+}
+
+#[test]
+fn exists_stops_at_the_first_inner_row_instead_of_building_them_all() {
+    let store = fixture();
+    // The inner product has 16^6 (about 17 million) rows; only the first is ever built.
+    let text = "MATCH (p:Person) WHERE EXISTS { MATCH (a), (b), (c), (d), (e), (f) } RETURN count(p) AS n";
+    for use_indexes in [true, false] {
+        let options =
+            QueryOptions { use_indexes, timeout: Some(std::time::Duration::from_secs(2)), ..QueryOptions::default() };
+        let result =
+            query::run(&store, text, &Params::new(), &options).unwrap_or_else(|e| panic!("{}", e.render(text)));
+        assert_eq!(result.rows[0][0].to_string(), "3");
+    }
 }

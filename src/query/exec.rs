@@ -12,6 +12,7 @@ use std::time::Instant;
 use super::ast::{PatternDirection, SubqueryKind};
 use super::error::{QueryError, Result};
 use super::eval::{eval, props_match, Ctx, Scope};
+use super::factorise::ProductCount;
 use super::plan::{AggFunc, Aggregation, CallArgs, NodeSource, Op, OpKind, PathPiece, Plan, Walk};
 use super::procedures::{CallContext, CallError, CallRows, Resolved};
 use super::semantic::row_count;
@@ -245,6 +246,7 @@ fn build<'a>(op: &'a Op, ctx: &Rc<Ctx<'a>>, argument: Row) -> RowStream<'a> {
                 keep.transpose()
             }))
         }
+        OpKind::CountProduct { parts, outputs } => deferred(move || count_product(&ctx, parts, outputs, argument)),
         OpKind::Subquery { input, inner, kind, column } => {
             let rows = build(input, &ctx, argument);
             Box::new(rows.map(move |item| {
@@ -1325,6 +1327,30 @@ fn shortest(
 // ---------------------------------------------------------------------------------------
 // Paths
 
+/// The row of a `CountProduct`: each part's counts, multiplied (an overflow is an error).
+fn count_product<'a>(ctx: &Rc<Ctx<'a>>, parts: &'a [Op], outputs: &[ProductCount], argument: Row) -> Result<Vec<Row>> {
+    let mut counts: Vec<Vec<i64>> = Vec::with_capacity(parts.len());
+    for part in parts {
+        let row = build(part, ctx, argument.clone()).next().transpose()?.unwrap_or_default();
+        counts.push(row.iter().map(|v| if let QValue::Int(n) = v { *n } else { 0 }).collect());
+    }
+    let rows_of = |i: usize| counts[i].first().copied().unwrap_or(0);
+    let overflow = || QueryError::runtime("integer overflow: the count exceeds 2^63 - 1");
+    let mut row = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        let (first, skip) = match *output {
+            ProductCount::Rows => (1, None),
+            ProductCount::Within { part, column } => (counts[part].get(column).copied().unwrap_or(0), Some(part)),
+        };
+        let mut total: i64 = first;
+        for i in (0..parts.len()).filter(|&i| Some(i) != skip) {
+            total = total.checked_mul(rows_of(i)).ok_or_else(overflow)?;
+        }
+        row.push(QValue::Int(total));
+    }
+    Ok(vec![row])
+}
+
 /// What a subquery makes of its rows for one outer row: EXISTS pulls one row at most.
 fn subquery_value<'a>(
     ctx: &Rc<Ctx<'a>>,
@@ -1422,6 +1448,8 @@ struct Accumulator<'p> {
     int_sum: i64,
     float_sum: f64,
     floats: bool,
+    /// The sum of durations, when sum() or avg() add durations instead of numbers.
+    durations: Option<crate::temporal::Duration>,
     best: Option<QValue>,
     percentile: Option<f64>,
 }
@@ -1437,6 +1465,7 @@ impl<'p> Accumulator<'p> {
             int_sum: 0,
             float_sum: 0.0,
             floats: false,
+            durations: None,
             best: None,
             percentile: None,
         }
@@ -1472,7 +1501,18 @@ impl<'p> Accumulator<'p> {
             }
             AggFunc::Sum | AggFunc::Avg => {
                 self.count += 1;
+                let numbers_seen = self.count > 1 && self.durations.is_none();
                 match value {
+                    QValue::Temporal(crate::temporal::Temporal::Duration(d)) if !numbers_seen => {
+                        let total = self.durations.unwrap_or(crate::temporal::Duration::ZERO).plus(d);
+                        self.durations = Some(total.map_err(|e| QueryError::runtime(e.0))?);
+                    }
+                    QValue::Int(_) | QValue::Float(_) if self.durations.is_some() => {
+                        return Err(QueryError::type_error(format!(
+                            "{}() cannot add numbers and durations together",
+                            self.name()
+                        )))
+                    }
                     QValue::Int(i) => {
                         self.float_sum += i as f64;
                         if !self.floats {
@@ -1558,6 +1598,10 @@ impl<'p> Accumulator<'p> {
             QValue::Float(x) => *x,
             _ => f64::NAN,
         };
+        if let (AggFunc::Sum | AggFunc::Avg, Some(total)) = (self.spec.func, self.durations) {
+            let value = if self.spec.func == AggFunc::Sum { Ok(total) } else { total.divided_by_int(self.count) };
+            return value.map_or(QValue::Null, |d| QValue::Temporal(crate::temporal::Temporal::Duration(d)));
+        }
         match self.spec.func {
             AggFunc::CountStar | AggFunc::Count => QValue::Int(self.count),
             AggFunc::Collect => QValue::List(self.values),

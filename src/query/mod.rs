@@ -13,6 +13,7 @@ pub mod semantic;
 pub mod value;
 
 mod eval;
+mod factorise;
 mod functions;
 mod matcher;
 mod temporal;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::ast::*;
 use super::error::{QueryError, Result};
+use super::factorise::{factorise, ProductCount};
 use super::functions;
 use super::procedures::{Registry, Resolved};
 use super::semantic::{
@@ -233,6 +234,13 @@ pub enum OpKind {
         kind: SubqueryKind,
         column: usize,
     },
+    /// Counts over a product of parts that share no variable, without building it:
+    /// each part yields one row (its `count(*)`, then its `count(expr)`s) and each output
+    /// is a product of those counts.
+    CountProduct {
+        parts: Vec<Op>,
+        outputs: Vec<ProductCount>,
+    },
     /// Concatenates its inputs (UNION ALL); UNION adds a Distinct on top.
     Union {
         inputs: Vec<Op>,
@@ -445,7 +453,20 @@ impl Planner<'_> {
     fn single_from(&self, start: Op, query: &SingleQuery) -> Result<(Op, Vec<String>)> {
         let mut op = start;
         let mut columns = Vec::new();
-        for clause in &query.clauses {
+        let mut skip = 0;
+        // Counting over parts that share no variable multiplies their counts (only from
+        // the query's start: a subquery's parts may read the outer row).
+        if let Some(product) =
+            self.use_indexes.then(|| factorise(query, self.text)).flatten().filter(|_| is_empty_argument(&op))
+        {
+            let parts = product.parts.iter().map(|part| Ok(self.single(part)?.0)).collect::<Result<Vec<_>>>()?;
+            op = Op::new(OpKind::CountProduct { parts, outputs: product.outputs }, product.columns.clone());
+            if matches!(query.clauses[product.projection_at], Clause::Return(_)) {
+                columns = product.columns;
+            }
+            skip = product.projection_at + 1;
+        }
+        for clause in &query.clauses[skip..] {
             op = match clause {
                 Clause::Match(m) if m.optional => {
                     let argument = Op::new(OpKind::Argument, op.layout.clone());
@@ -1599,6 +1620,11 @@ impl Op {
                     input.explain_into(out, depth + 1);
                 }
             }
+            OpKind::CountProduct { parts, .. } => {
+                for part in parts {
+                    part.explain_into(out, depth + 1);
+                }
+            }
             OpKind::Subquery { input, inner, .. } => {
                 inner.explain_into(out, depth + 1);
                 if !is_empty_argument(input) {
@@ -1733,6 +1759,14 @@ impl Op {
                 format!("Select {}", names.join(", "))
             }
             OpKind::Union { .. } => "Union".to_string(),
+            OpKind::CountProduct { parts, .. } => {
+                let names: Vec<String> = self.layout.iter().map(|n| display_name(n)).collect();
+                format!(
+                    "CountProduct {} = product of the counts of {} parts sharing no variable (no product is built)",
+                    names.join(", "),
+                    parts.len()
+                )
+            }
             OpKind::Subquery { kind, .. } => {
                 let column = self.layout.last().map(|n| display_name(&n.replace(HIDDEN, ""))).unwrap_or_default();
                 match kind {

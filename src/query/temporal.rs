@@ -54,6 +54,16 @@ impl Kind {
     fn has_zone(self) -> bool {
         matches!(self, Kind::Time | Kind::DateTime)
     }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Date => "Date",
+            Kind::LocalTime => "LocalTime",
+            Kind::Time => "Time",
+            Kind::LocalDateTime => "LocalDateTime",
+            Kind::DateTime => "DateTime",
+        }
+    }
 }
 
 /// The temporal functions: (name, fewest arguments, most arguments).
@@ -119,10 +129,10 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: &[QValue]) -> Result<QValue>
     }
     match member {
         None if args.is_empty() => now(kind, ctx.now, None),
-        None => construct(name, kind, arg(0)),
+        None => construct(name, kind, arg(0), today(ctx.now)),
         Some("transaction" | "statement") => now(kind, ctx.now, zone_arg(name, arg(0))?),
         Some("realtime") => now(kind, Timestamp::now(), zone_arg(name, arg(0))?),
-        Some("truncate") => truncate(name, kind, arg(0), arg(1), arg(2)),
+        Some("truncate") => truncate(name, kind, [arg(0), arg(1), arg(2)], today(ctx.now)),
         Some("fromepoch") => from_epoch(name, arg(0), arg(1)),
         Some("fromepochmillis") => from_epoch_millis(name, arg(0)),
         Some(_) => Err(QueryError::runtime(format!("unknown function '{name}'"))),
@@ -160,11 +170,16 @@ fn build(kind: Kind, date: Date, time: Time, zone: Zone) -> Result<QValue> {
 }
 
 /// `date(x)` and the others: from a string, a map, or another temporal value.
-fn construct(function: &str, kind: Kind, arg: &QValue) -> Result<QValue> {
+/// The query's current date in UTC: a Time in a named zone takes that zone's offset on it.
+fn today(now: Timestamp) -> Date {
+    Offset::UTC.to_datetime(now).date()
+}
+
+fn construct(function: &str, kind: Kind, arg: &QValue, today: Date) -> Result<QValue> {
     match arg {
         QValue::Null => Ok(QValue::Null),
-        QValue::Str(text) => parse(kind, text).map(QValue::Temporal).map_err(invalid),
-        QValue::Map(map) => from_map(function, kind, map, None),
+        QValue::Str(text) => parse(kind, text, today).map(QValue::Temporal).map_err(invalid),
+        QValue::Map(map) => from_map(function, kind, map, None, today),
         QValue::Temporal(t) if !matches!(t, Temporal::Duration(_)) => {
             let mut map = BTreeMap::new();
             if kind.has_date() && t.date().is_some() {
@@ -176,21 +191,26 @@ fn construct(function: &str, kind: Kind, arg: &QValue) -> Result<QValue> {
             if map.is_empty() {
                 return Err(QueryError::type_error(format!("{function}() cannot be made from a {}", t.type_name())));
             }
-            from_map(function, kind, &map, None)
+            from_map(function, kind, &map, None, today)
         }
         other => Err(type_error(function, "a string, a map or a temporal value", other)),
     }
 }
 
 /// Reads the ISO 8601 text of `kind`.
-fn parse(kind: Kind, text: &str) -> temporal::Result<Temporal> {
+fn parse(kind: Kind, text: &str, today: Date) -> temporal::Result<Temporal> {
     let date_of = |text: &str| date_from_fields(&parse_date_fields(text)?);
     match kind {
         Kind::Date => Ok(Temporal::Date(date_of(text)?)),
         Kind::LocalTime => Ok(Temporal::LocalTime(parse_time_fields(text)?.time)),
         Kind::Time => {
             let fields = parse_time_fields(text)?;
-            Ok(Temporal::Time { time: fields.time, offset: fields.offset.unwrap_or(Offset::UTC) })
+            let offset = match (fields.offset, fields.zone) {
+                (Some(offset), _) => offset,
+                (None, Some(name)) => Zone::Named(name).offset_at(today.to_datetime(fields.time))?,
+                (None, None) => Offset::UTC,
+            };
+            Ok(Temporal::Time { time: fields.time, offset })
         }
         Kind::LocalDateTime => {
             let (date, time) = split_datetime(text)?;
@@ -320,7 +340,10 @@ fn read_fields(function: &str, kind: Kind, map: &BTreeMap<String, QValue>) -> Re
                 epoch = Some(epoch.unwrap_or(0) + i128::from(int()?) * 1_000_000);
             }
             _ => {
-                return Err(QueryError::runtime(format!("{function}(): '{key}' is not a field of a {kind:?} value")));
+                return Err(QueryError::runtime(format!(
+                    "{function}(): '{key}' is not a field of a {} value",
+                    kind.name()
+                )));
             }
         }
     }
@@ -418,7 +441,14 @@ fn resolve_time(fields: &MapFields, base: Option<Time>) -> temporal::Result<Time
 
 /// Builds `kind` from a map. `zone_replaces` (truncation) attaches the map's timezone to
 /// the wall-clock time instead of converting the base's instant to it.
-fn from_map(function: &str, kind: Kind, map: &BTreeMap<String, QValue>, zone_replaces: Option<Zone>) -> Result<QValue> {
+/// A time without a date (LocalTime, Time) is placed on `today` to find a named zone's offset.
+fn from_map(
+    function: &str,
+    kind: Kind,
+    map: &BTreeMap<String, QValue>,
+    zone_replaces: Option<Zone>,
+    today: Date,
+) -> Result<QValue> {
     let fields = read_fields(function, kind, map)?;
     if let Some(nanos) = fields.epoch_nanos {
         let extra = fields.millisecond.unwrap_or(0) * 1_000_000
@@ -432,7 +462,7 @@ fn from_map(function: &str, kind: Kind, map: &BTreeMap<String, QValue>, zone_rep
     let date = if kind.has_date() {
         resolve_date(&fields, fields.date_base.as_ref().and_then(Temporal::date)).map_err(invalid)?
     } else {
-        Date::constant(1970, 1, 1)
+        today
     };
     let time = if kind.has_time() {
         resolve_time(&fields, fields.time_base.as_ref().and_then(Temporal::time)).map_err(invalid)?
@@ -499,7 +529,7 @@ fn from_epoch_millis(function: &str, millis: &QValue) -> Result<QValue> {
 
 /// `kind.truncate(unit, value, map)`: `value` cut down to the start of its `unit`, then
 /// the map's fields set.
-fn truncate(function: &str, kind: Kind, unit: &QValue, value: &QValue, map: &QValue) -> Result<QValue> {
+fn truncate(function: &str, kind: Kind, [unit, value, map]: [&QValue; 3], today: Date) -> Result<QValue> {
     let unit = match unit {
         QValue::Str(s) => s.to_string(),
         QValue::Null => return Ok(QValue::Null),
@@ -539,7 +569,7 @@ fn truncate(function: &str, kind: Kind, unit: &QValue, value: &QValue, map: &QVa
         return Err(QueryError::runtime(format!("{function}(): a time cannot be truncated to '{unit}'")));
     }
     let mut base = BTreeMap::new();
-    let date = date.unwrap_or(Date::constant(1970, 1, 1));
+    let date = date.unwrap_or(today);
     base.insert("date".to_string(), QValue::Temporal(Temporal::Date(date)));
     if kind.has_time() {
         base.insert("time".to_string(), QValue::Temporal(Temporal::LocalTime(time)));
@@ -551,7 +581,7 @@ fn truncate(function: &str, kind: Kind, unit: &QValue, value: &QValue, map: &QVa
         base.remove("date");
     }
     let kept = source.zone().unwrap_or(Zone::Fixed(Offset::UTC));
-    from_map(function, kind, &base, Some(kept))
+    from_map(function, kind, &base, Some(kept), today)
 }
 
 fn truncate_date(unit: &str, date: Date) -> temporal::Result<Date> {
@@ -846,17 +876,10 @@ pub(crate) fn arithmetic(op: super::ast::BinaryOp, left: &QValue, right: &QValue
         (Mul, l, r) | (Mul, r, l) if duration(l).is_some() && number(r).is_some() => {
             done(duration(l)?.times(number(r)?).map(Temporal::Duration))
         }
-        (Div, l, r) if duration(l).is_some() && number(r).is_some() => {
-            let divisor = match number(r)? {
-                Amount::Int(i) => {
-                    #[allow(clippy::cast_precision_loss)]
-                    let f = i as f64;
-                    f
-                }
-                Amount::Float(x) => x,
-            };
-            done(duration(l)?.divided(divisor).map(Temporal::Duration))
-        }
+        (Div, l, r) if duration(l).is_some() && number(r).is_some() => match number(r)? {
+            Amount::Int(k) => done(duration(l)?.divided_by_int(k).map(Temporal::Duration)),
+            Amount::Float(x) => done(duration(l)?.divided(x).map(Temporal::Duration)),
+        },
         _ => None,
     }
 }

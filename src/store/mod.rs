@@ -963,6 +963,12 @@ fn skip_value(bytes: &mut &[u8]) -> Option<()> {
             }
             Some(())
         }
+        7 => {
+            // Temporal: its stored form is decoded to learn its length (zone names vary).
+            let (_, used): (crate::temporal::Temporal, usize) =
+                bincode::serde::decode_from_slice(bytes, bincode::config::standard()).ok()?;
+            skip(bytes, used)
+        }
         _ => None,
     }
 }
@@ -1065,6 +1071,7 @@ mod tests {
             any::<i64>().prop_map(Value::Int),
             any::<f64>().prop_map(Value::Float),
             ".{0,300}".prop_map(Value::Str),
+            temporal(),
         ];
         leaf.prop_recursive(3, 24, 6, |inner| {
             prop_oneof![
@@ -1072,6 +1079,35 @@ mod tests {
                 proptest::collection::btree_map("[a-z]{0,4}", inner, 0..4).prop_map(Value::Map),
             ]
         })
+    }
+
+    /// Every temporal type, stored as its plain-integer form.
+    fn temporal() -> impl Strategy<Value = crate::model::Value> {
+        use crate::temporal::{ordinal_date, time_of_nanos, Duration, Temporal};
+        let parts = (0u8..6, -9999i16..=9999, 1i64..=365, 0i128..86_400_000_000_000, -64_800i32..=64_800);
+        (parts, any::<i32>(), any::<i32>(), any::<bool>()).prop_map(
+            |((kind, year, day, nanos, offset), m, d, named)| {
+                let date = ordinal_date(year, day).expect("day 1..=365 exists every year");
+                let time = time_of_nanos(nanos).expect("within a day");
+                let offset = jiff::tz::Offset::from_seconds(offset).expect("within 18 hours");
+                Value::Temporal(match kind {
+                    0 => Temporal::Date(date),
+                    1 => Temporal::LocalTime(time),
+                    2 => Temporal::Time { time, offset },
+                    3 => Temporal::LocalDateTime(date.to_datetime(time)),
+                    4 => Temporal::DateTime {
+                        local: date.to_datetime(time),
+                        offset,
+                        zone: named.then(|| "Europe/Stockholm".to_string()),
+                    },
+                    _ => Temporal::Duration(Duration {
+                        months: m.into(),
+                        days: d.into(),
+                        nanos: nanos - 43_200_000_000_000,
+                    }),
+                })
+            },
+        )
     }
 
     proptest! {
