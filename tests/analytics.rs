@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use diplograph::ingest::Ingester;
 use diplograph::ontology::Ontology;
 use diplograph::query::value::QValue;
-use diplograph::query::{self, Params, QueryError, QueryOptions};
+use diplograph::query::{self, ErrorKind, Params, QueryError, QueryOptions};
 use diplograph::store::{OpenMode, Store};
 use harness::{generate, run, text, GenOptions};
 
@@ -204,6 +204,18 @@ fn bad_options_are_refused_naming_the_option() {
         assert!(e.message.contains(wanted), "{text}: {}", e.message);
         assert!(e.render(text).contains("^"), "the caret points at the options: {}", e.render(text));
     }
+    // A literal options map is checked before the query runs; one from a parameter when it runs.
+    let literal = query::prepare(&store, "CALL algo.pageRank({levle: 'person'})", &QueryOptions::default());
+    assert_eq!(literal.err().map(|e| e.kind), Some(ErrorKind::Semantic));
+    let params = Params::from([(
+        "o".to_string(),
+        diplograph::model::Value::Map(BTreeMap::from([("levle".to_string(), diplograph::model::Value::Int(1))])),
+    )]);
+    let e = query::run(&store, "CALL algo.pageRank($o)", &params, &QueryOptions::default()).expect_err("bad option");
+    assert_eq!(e.kind, ErrorKind::Runtime);
+    assert!(e.message.contains("option `levle`: unknown option"), "{}", e.message);
+    let e = error(&store, "CALL algo.path('Ann', 'Bob', {level: 'planet'})");
+    assert!(e.message.contains("argument `options`: option `level`"), "{}", e.message);
     let e = error(&store, "CALL algo.pageRank('country')");
     assert!(e.message.contains("argument `options` of algo.pageRank must be MAP?"), "{}", e.message);
 }

@@ -175,6 +175,10 @@ fn bad_calls_are_refused_before_running_with_the_place_and_the_name() {
     let (_, text) = error(&store, "CALL test.city('a') RETURN city");
     assert!(text.contains("'city' not defined"), "an in-query call without YIELD binds nothing: {text}");
 
+    let (kind, text) = error(&store, "CALL { MATCH (n) RETURN n } RETURN 1");
+    assert_eq!(kind, ErrorKind::Unsupported);
+    assert!(text.contains("CALL { … } subqueries are not supported"), "{text}");
+
     let (_, text) = error(&store, "CALL test.city('a') YIELD city MATCH (n)");
     assert!(text.contains("cannot end with MATCH"), "{text}");
 }

@@ -194,7 +194,10 @@ fn event_date(store: &Store, event: NodeId) -> Result<Option<String>, AnalyticsE
 struct FillerReader<'s> {
     store: &'s Store,
     level: Level,
-    bits: FxHashMap<(String, u64), LabelBits>,
+    /// The labels asked about: the level's, then `Country` and `Place`.
+    labels: Vec<String>,
+    /// Label chunks read so far, by (label number, chunk).
+    bits: FxHashMap<(usize, u64), LabelBits>,
     /// Country level: a filler's countries, read once.
     countries: FxHashMap<NodeId, Vec<NodeId>>,
     represents: Arc<EdgeTypes>,
@@ -203,9 +206,17 @@ struct FillerReader<'s> {
 
 impl<'s> FillerReader<'s> {
     fn new(store: &'s Store, level: &Level) -> FillerReader<'s> {
+        let mut labels: Vec<String> = match level {
+            Level::Person => vec!["Person".into()],
+            Level::Organization => vec!["Organization".into()],
+            Level::Labels(labels) => labels.clone(),
+            Level::Country => Vec::new(),
+        };
+        labels.extend(["Country".to_string(), "Place".to_string()]);
         FillerReader {
             store,
             level: level.clone(),
+            labels,
             bits: FxHashMap::default(),
             countries: FxHashMap::default(),
             represents: Arc::new(store.edge_types(&["REPRESENTS"])),
@@ -213,25 +224,24 @@ impl<'s> FillerReader<'s> {
         }
     }
 
-    fn has_label(&mut self, id: NodeId, label: &str) -> Result<bool, AnalyticsError> {
+    /// Whether node `id` carries label number `label` of `self.labels`.
+    fn has_label(&mut self, id: NodeId, label: usize) -> Result<bool, AnalyticsError> {
         let chunk = id / crate::store::page::LABEL_SPAN;
-        if let Some(bits) = self.bits.get(&(label.to_string(), chunk)) {
+        if let Some(bits) = self.bits.get(&(label, chunk)) {
             return Ok(bits.contains(id));
         }
-        let bits = self.store.label_bits(label, chunk)?;
+        let bits = self.store.label_bits(&self.labels[label], chunk)?;
         let found = bits.contains(id);
-        self.bits.insert((label.to_string(), chunk), bits);
+        self.bits.insert((label, chunk), bits);
         Ok(found)
     }
 
     fn actors_of(&mut self, filler: NodeId) -> Result<Vec<NodeId>, AnalyticsError> {
-        let wanted: Vec<String> = match &self.level {
-            Level::Person => vec!["Person".into()],
-            Level::Organization => vec!["Organization".into()],
-            Level::Labels(labels) => labels.clone(),
-            Level::Country => return self.countries_of(filler),
-        };
-        for label in &wanted {
+        if self.level == Level::Country {
+            return self.countries_of(filler);
+        }
+        // The level's own labels come before `Country` and `Place`.
+        for label in 0..self.labels.len() - 2 {
             if self.has_label(filler, label)? {
                 return Ok(vec![filler]);
             }
@@ -245,10 +255,11 @@ impl<'s> FillerReader<'s> {
         if let Some(found) = self.countries.get(&filler) {
             return Ok(found.clone());
         }
-        let found = if self.has_label(filler, "Country")? {
+        let (country, place) = (self.labels.len() - 2, self.labels.len() - 1);
+        let found = if self.has_label(filler, country)? {
             vec![filler]
         } else {
-            let types = if self.has_label(filler, "Place")? { &self.located_in } else { &self.represents };
+            let types = if self.has_label(filler, place)? { &self.located_in } else { &self.represents };
             let mut out = Vec::new();
             for entry in self.store.adjacent_entries(filler, Direction::Out, types) {
                 out.push(entry?.other);

@@ -518,6 +518,14 @@ impl Parser<'_> {
     /// `Call = CALL ProcedureName [( Expression, … )] [YIELD (* | YieldItem {, YieldItem}) [Where]]`,
     /// `ProcedureName = Namespace SymbolicName`, `YieldItem = ProcedureResultField [AS Variable]`
     fn call_clause(&mut self, start: usize) -> Result<CallClause> {
+        if self.at(&TokenKind::LBrace) {
+            return Err(QueryError::at(
+                super::error::ErrorKind::Unsupported,
+                self.text,
+                start,
+                "CALL { … } subqueries are not supported; CALL runs procedures (`CALL dbms.procedures()` lists them)",
+            ));
+        }
         let first = self.schema_name("a procedure name")?;
         let mut procedure = first.clone();
         while self.eat(&TokenKind::Dot) {

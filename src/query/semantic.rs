@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::ast::*;
 use super::error::{ErrorKind, QueryError, Result};
 use super::functions;
-use super::procedures::{FieldType, Registry, Signature};
+use super::procedures::{CallError, FieldType, Procedure, Registry, Signature};
 
 /// What a variable is known to hold, as far as the text tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,7 +271,7 @@ fn check_call(call: &CallClause, vars: &mut Vars, procedures: &Registry, standal
     })?;
     let signature = procedure.signature();
     match &call.args {
-        Some(args) => check_call_arguments(call, args, signature, vars)?,
+        Some(args) => check_call_arguments(call, args, procedure.as_ref(), vars)?,
         None if !standalone && !signature.args.is_empty() => {
             return Err(QueryError::semantic(
                 call.procedure.span.end,
@@ -341,7 +341,8 @@ fn argument_list(signature: &Signature) -> String {
 
 /// Explicit arguments: as many as the signature takes (trailing ones with defaults may be
 /// left out), no aggregates, and no literal of the wrong type.
-fn check_call_arguments(call: &CallClause, args: &[Expr], signature: &Signature, vars: &Vars) -> Result<()> {
+fn check_call_arguments(call: &CallClause, args: &[Expr], procedure: &dyn Procedure, vars: &Vars) -> Result<()> {
+    let signature = procedure.signature();
     let (required, total) = (signature.required_args(), signature.args.len());
     if args.len() < required || args.len() > total {
         let wanted = match (required, total) {
@@ -378,7 +379,24 @@ fn check_call_arguments(call: &CallClause, args: &[Expr], signature: &Signature,
             }
         }
     }
-    Ok(())
+    // Arguments without variables or parameters are known now: let the procedure look.
+    let constants: Vec<Option<crate::model::Value>> = args
+        .iter()
+        .map(|arg| {
+            let mut variable_free = true;
+            arg.walk(&mut |e| variable_free &= !matches!(e.kind, ExprKind::Parameter(_) | ExprKind::Variable(_)));
+            variable_free.then(|| super::eval::eval_constant(arg, &super::Params::new()).ok()).flatten()
+        })
+        .map(|value| value.and_then(|v| v.to_value()))
+        .collect();
+    procedure.check_constant_args(&constants).map_err(|e| match e {
+        CallError::Argument { index, message } => {
+            let name = signature.args.get(index).map_or("?", |a| a.name.as_str());
+            let at = args.get(index).map_or(call.span.start, |a| a.span.start);
+            QueryError::semantic(at, format!("{}: argument `{name}`: {message}", signature.name))
+        }
+        CallError::Query(e) => e.or_at(call.span.start),
+    })
 }
 
 /// A stand-in value of a literal's type, to test it against a declared argument type.

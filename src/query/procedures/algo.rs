@@ -21,11 +21,22 @@ type Run = fn(&CallContext<'_>, &BTreeMap<String, Value>) -> Result<CallRows, Ca
 struct Algorithm {
     signature: Signature,
     run: Run,
+    /// The options map's keys the algorithm reads beside the projection's.
+    keys: &'static [&'static str],
 }
 
 impl Procedure for Algorithm {
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    fn check_constant_args(&self, args: &[Option<Value>]) -> Result<(), CallError> {
+        match args.first() {
+            Some(Some(Value::Map(options))) => {
+                ProjectionOptions::from_map(options, self.keys).map(drop).map_err(option_error)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn call(&self, cx: &CallContext<'_>, args: &[QValue]) -> Result<CallRows, CallError> {
@@ -58,6 +69,19 @@ fn with_options(name: &str, description: &str) -> Signature {
     Signature::new(name, description).optional("options", FieldType::Map, Value::Map(BTreeMap::new()))
 }
 
+// The keys each algorithm reads beside the projection's (checked before the query runs).
+const TIES_KEYS: &[&str] = &[];
+const DEGREE_KEYS: &[&str] = &[];
+const PAGE_RANK_KEYS: &[&str] = &["dampingFactor", "maxIterations", "tolerance"];
+const BETWEENNESS_KEYS: &[&str] = &["samples", "seed", "normalized"];
+const LOUVAIN_KEYS: &[&str] = &["resolution", "seed"];
+const LABEL_PROPAGATION_KEYS: &[&str] = &["seed", "maxIterations"];
+const BROKERS_KEYS: &[&str] = &[];
+const DYADS_KEYS: &[&str] = &["period"];
+const DRIFT_KEYS: &[&str] = &["before", "after"];
+const SIMILARITY_KEYS: &[&str] = &["minSimilarity"];
+const WCC_KEYS: &[&str] = &[];
+
 pub fn register(registry: &mut Registry) {
     registry.register(Arc::new(StrongestPath {
         signature: Signature::new(
@@ -72,7 +96,9 @@ pub fn register(registry: &mut Registry) {
         .output("hops", FieldType::Integer)
         .output("weights", FieldType::List(Box::new(FieldType::Float))),
     }));
-    let mut add = |signature: Signature, run: Run| registry.register(Arc::new(Algorithm { signature, run }));
+    let mut add = |signature: Signature, run: Run, keys: &'static [&'static str]| {
+        registry.register(Arc::new(Algorithm { signature, run, keys }))
+    };
     add(
         with_options(
             "algo.ties",
@@ -82,6 +108,7 @@ pub fn register(registry: &mut Registry) {
         .output("target", FieldType::Node)
         .output("weight", FieldType::Float),
         ties,
+        TIES_KEYS,
     );
     add(
         with_options("algo.degree", "Ties (degree) and summed tie weight (strength) of each actor of the projection.")
@@ -91,6 +118,7 @@ pub fn register(registry: &mut Registry) {
             .output("outDegree", FieldType::Integer)
             .output("strength", FieldType::Float),
         degree,
+        DEGREE_KEYS,
     );
     add(
         with_options(
@@ -100,6 +128,7 @@ pub fn register(registry: &mut Registry) {
         .output("node", FieldType::Node)
         .output("score", FieldType::Float),
         page_rank,
+        PAGE_RANK_KEYS,
     );
     add(
         with_options(
@@ -109,6 +138,7 @@ pub fn register(registry: &mut Registry) {
         .output("node", FieldType::Node)
         .output("score", FieldType::Float),
         betweenness,
+        BETWEENNESS_KEYS,
     );
     add(
         with_options("algo.louvain", "Louvain communities of the projection; resolution (1.0), seed (42).")
@@ -116,12 +146,14 @@ pub fn register(registry: &mut Registry) {
             .output("community", FieldType::Integer)
             .output("modularity", FieldType::Float),
         louvain,
+        LOUVAIN_KEYS,
     );
     add(
         with_options("algo.labelPropagation", "Label-propagation communities; seed (42), maxIterations (100).")
             .output("node", FieldType::Node)
             .output("community", FieldType::Integer),
         label_propagation,
+        LABEL_PROPAGATION_KEYS,
     );
     add(
         with_options(
@@ -132,6 +164,7 @@ pub fn register(registry: &mut Registry) {
         .output("articulationPoint", FieldType::Boolean)
         .output("constraint", FieldType::Float),
         brokers_procedure,
+        BROKERS_KEYS,
     );
     add(
         with_options("algo.dyads", "Events per pair per period; period 'month', 'quarter' or 'year' (default).")
@@ -141,6 +174,7 @@ pub fn register(registry: &mut Registry) {
             .output("events", FieldType::Integer)
             .output("weight", FieldType::Float),
         dyads,
+        DYADS_KEYS,
     );
     add(
         with_options(
@@ -153,6 +187,7 @@ pub fn register(registry: &mut Registry) {
         .output("after", FieldType::Float)
         .output("change", FieldType::Float),
         drift,
+        DRIFT_KEYS,
     );
     add(
         with_options(
@@ -164,6 +199,7 @@ pub fn register(registry: &mut Registry) {
         .output("similarity", FieldType::Float)
         .output("shared", FieldType::Integer),
         similarity,
+        SIMILARITY_KEYS,
     );
     add(
         with_options("algo.wcc", "Weakly connected components of the projection, with their sizes.")
@@ -171,6 +207,7 @@ pub fn register(registry: &mut Registry) {
             .output("component", FieldType::Integer)
             .output("size", FieldType::Integer),
         wcc,
+        WCC_KEYS,
     );
 }
 
@@ -182,6 +219,15 @@ struct StrongestPath {
 impl Procedure for StrongestPath {
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    fn check_constant_args(&self, args: &[Option<Value>]) -> Result<(), CallError> {
+        match args.get(2) {
+            Some(Some(Value::Map(options))) => ProjectionOptions::from_map(options, &[])
+                .map(drop)
+                .map_err(|e| CallError::Argument { index: 2, message: e.to_string() }),
+            _ => Ok(()),
+        }
     }
 
     fn call(&self, cx: &CallContext<'_>, args: &[QValue]) -> Result<CallRows, CallError> {
@@ -294,7 +340,7 @@ fn ranked(projection: &Projection, scores: &[f64]) -> CallRows {
 }
 
 fn ties(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &[])?;
+    let projection = projection(cx, options, TIES_KEYS)?;
     Ok(projection
         .ties()
         .map(|(a, b, w)| vec![node(projection.actor(a)), node(projection.actor(b)), QValue::Float(w)])
@@ -302,7 +348,7 @@ fn ties(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallR
 }
 
 fn degree(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &[])?;
+    let projection = projection(cx, options, TIES_KEYS)?;
     let degrees = centrality::degree(&projection);
     let mut order: Vec<usize> = (0..degrees.len()).collect();
     order.sort_by(|&a, &b| degrees[b].strength.total_cmp(&degrees[a].strength).then(a.cmp(&b)));
@@ -322,7 +368,7 @@ fn degree(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<Cal
 }
 
 fn page_rank(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &["dampingFactor", "maxIterations", "tolerance"])?;
+    let projection = projection(cx, options, PAGE_RANK_KEYS)?;
     let defaults = PageRankOptions::default();
     let settings = PageRankOptions {
         damping: number_in(options, "dampingFactor", 0.0, 1.0).map_err(option_error)?.unwrap_or(defaults.damping),
@@ -336,7 +382,7 @@ fn page_rank(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<
 }
 
 fn betweenness(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &["samples", "seed", "normalized"])?;
+    let projection = projection(cx, options, BETWEENNESS_KEYS)?;
     let normalized = match options.get("normalized") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
@@ -358,7 +404,7 @@ fn betweenness(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Resul
 }
 
 fn louvain(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &["resolution", "seed"])?;
+    let projection = projection(cx, options, LOUVAIN_KEYS)?;
     let resolution = number_in(options, "resolution", 0.0, 1e6).map_err(option_error)?.unwrap_or(1.0);
     let settings = LouvainOptions { resolution, seed: seed(options)? };
     let (communities, q) = community::louvain(&projection, &settings, cx.deadline()).map_err(analytics_error)?;
@@ -370,7 +416,7 @@ fn louvain(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<Ca
 }
 
 fn label_propagation(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &["seed", "maxIterations"])?;
+    let projection = projection(cx, options, LABEL_PROPAGATION_KEYS)?;
     let iterations = integer(options, "maxIterations", 1, 100_000).map_err(option_error)?.unwrap_or(100);
     let labels = community::label_propagation(
         &projection,
@@ -383,13 +429,13 @@ fn label_propagation(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) ->
 }
 
 fn wcc(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &[])?;
+    let projection = projection(cx, options, TIES_KEYS)?;
     let (components, sizes) = community::weakly_connected_components(&projection);
     Ok(components.iter().enumerate().map(|(i, &c)| vec![node(projection.actor(i)), int(c), int(sizes[c])]).collect())
 }
 
 fn brokers_procedure(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &[])?;
+    let projection = projection(cx, options, TIES_KEYS)?;
     let points = brokers::articulation_points(&projection);
     let constraint = brokers::constraint(&projection);
     let mut order: Vec<usize> = (0..points.len()).collect();
@@ -409,7 +455,7 @@ fn brokers_procedure(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) ->
 }
 
 fn dyads(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection_options = ProjectionOptions::from_map(options, &["period"]).map_err(option_error)?;
+    let projection_options = ProjectionOptions::from_map(options, DYADS_KEYS).map_err(option_error)?;
     let period = match optional_str(options, "period").map_err(option_error)?.as_deref() {
         None | Some("year") => Period::Year,
         Some("quarter") => Period::Quarter,
@@ -454,7 +500,7 @@ fn window_option(options: &BTreeMap<String, Value>, key: &str) -> Result<(String
 }
 
 fn drift(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection_options = ProjectionOptions::from_map(options, &["before", "after"]).map_err(option_error)?;
+    let projection_options = ProjectionOptions::from_map(options, DRIFT_KEYS).map_err(option_error)?;
     if projection_options.from.is_some() || projection_options.to.is_some() {
         let key = if projection_options.from.is_some() { "from" } else { "to" };
         return Err(option_error(OptionError::new(
@@ -479,7 +525,7 @@ fn drift(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<Call
 }
 
 fn similarity(cx: &CallContext<'_>, options: &BTreeMap<String, Value>) -> Result<CallRows, CallError> {
-    let projection = projection(cx, options, &["minSimilarity"])?;
+    let projection = projection(cx, options, SIMILARITY_KEYS)?;
     let min = number_in(options, "minSimilarity", 0.0, 1.0).map_err(option_error)?.unwrap_or(0.0);
     Ok(ties::similarity(&projection, min)
         .into_iter()

@@ -244,6 +244,12 @@ pub trait Procedure: Send + Sync {
     /// Runs the procedure on arguments already checked against the signature (defaults
     /// filled in, integers coerced to floats where declared).
     fn call(&self, cx: &CallContext<'_>, args: &[QValue]) -> Result<CallRows, CallError>;
+
+    /// Checks the arguments whose values are known before the query runs (`None`: not a
+    /// constant), so that a bad literal option is refused with the other semantic errors.
+    fn check_constant_args(&self, _args: &[Option<Value>]) -> Result<(), CallError> {
+        Ok(())
+    }
 }
 
 /// The procedures a query can call, by name (names are case-sensitive, as in Neo4j).
