@@ -664,3 +664,12 @@ fn pattern_predicates_and_bound_relationship_lists() {
     let err = error(&store, "MATCH (n) WHERE (n)-->(m) RETURN n");
     assert!(err.message.contains("variable 'm' not defined"), "{}", err.message);
 }
+
+#[test]
+fn a_list_literal_whose_first_item_is_an_in_test_is_not_a_comprehension() {
+    // Found by the expression proptest: `[xs IN 0, 0]` was refused as a broken comprehension.
+    let store = fixture();
+    assert_eq!(run(&store, "WITH 1 AS x RETURN [x IN [1, 2], 0] AS l"), rows(&[&["[true, 0]"]]));
+    assert_eq!(run(&store, "WITH 2 AS x RETURN [x IN [1, 2], x IN [3]] AS l"), rows(&[&["[true, false]"]]));
+    assert_eq!(run(&store, "RETURN [x IN [1, 2] WHERE x > 1 | x * 10] AS l"), rows(&[&["[20]"]]));
+}

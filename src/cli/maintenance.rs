@@ -1,4 +1,5 @@
-//! `check`, `dump` and `restore`: the store's integrity and a way to move it.
+//! `check`, `dump`, `restore` and `compact`: the store's integrity, a way to move it, and a way
+//! to shrink it.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -118,5 +119,20 @@ pub fn restore(db: &Path, file: &str, mode: OpenMode) -> Result<u8, Failure> {
         eprintln!("error: {} records were rejected; the restored store is incomplete", summary.ingest.rejected);
         return Ok(1);
     }
+    Ok(0)
+}
+
+/// Rewrites the store into a fresh directory and swaps it in; prints the sizes.
+pub fn compact(db: &Path) -> Result<u8, Failure> {
+    let report = crate::store::compact::compact(db)?;
+    let mb = |bytes: u64| format!("{}.{} MB", bytes / 1_000_000, bytes % 1_000_000 / 100_000);
+    eprintln!(
+        "compacted {}: {} keys ({} of keys and values), {} -> {} on disk",
+        db.display(),
+        report.keys,
+        mb(report.live_bytes),
+        mb(report.bytes_before),
+        mb(report.bytes_after)
+    );
     Ok(0)
 }

@@ -86,6 +86,9 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Rewrite the store's live data into a fresh directory and swap it in (safe under a kill);
+    /// shrinks a store that many commits have grown.
+    Compact,
     /// Load a dump (or any article batch) into an empty store.
     Restore {
         #[arg(value_name = "FILE")]
@@ -159,6 +162,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Shell(args) => query_cmd::shell(&open(&db, OpenMode::MustExist)?, args),
         Command::Check => maintenance::check(&open(&db, OpenMode::MustExistScan)?),
         Command::Dump { output } => maintenance::dump(&open(&db, OpenMode::MustExistScan)?, output.as_deref()),
+        Command::Compact => maintenance::compact(&db),
         Command::Restore { file, compress } => maintenance::restore(&db, &file, create_mode(compress)),
     }
 }

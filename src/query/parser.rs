@@ -1060,10 +1060,17 @@ impl Parser<'_> {
             _ => false,
         };
         if variable_next && self.keyword_at(2, "IN") {
+            let (pos, depth) = (self.pos, self.depth);
             self.advance();
             let variable = self.variable()?.name;
             self.expect_keyword("IN")?;
             let list = self.expr()?;
+            if self.at(&TokenKind::Comma) {
+                // `[x IN l, 0]` is a list literal whose first item is `x IN l`.
+                self.pos = pos;
+                self.depth = depth;
+                return self.list_literal(start);
+            }
             let predicate = if self.eat_keyword("WHERE") { Some(Box::new(self.expr()?)) } else { None };
             let projection = if self.eat(&TokenKind::Pipe) { Some(Box::new(self.expr()?)) } else { None };
             self.expect(&TokenKind::RBracket)?;
@@ -1102,7 +1109,11 @@ impl Parser<'_> {
                 return Ok(Expr::new(kind, self.span_from(start)));
             }
         }
-        // ListLiteral = [ [Expression {, Expression}] ]
+        self.list_literal(start)
+    }
+
+    /// ListLiteral = [ [Expression {, Expression}] ]
+    fn list_literal(&mut self, start: usize) -> Result<Expr> {
         self.expect(&TokenKind::LBracket)?;
         let mut items = Vec::new();
         if !self.at(&TokenKind::RBracket) {

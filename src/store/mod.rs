@@ -3,6 +3,7 @@
 //! the graph.
 
 pub mod codec;
+pub mod compact;
 pub mod key_index;
 pub mod keys;
 pub mod page;
@@ -360,6 +361,7 @@ pub enum OpenMode {
 
 impl Store {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        compact::recover_interrupted(path)?;
         if matches!(mode, OpenMode::MustExist | OpenMode::MustExistScan) && !path.join("conf").exists() {
             return Err(if path.exists() {
                 StoreError::NotAStore(path.to_path_buf())
