@@ -583,3 +583,15 @@ fn emit_piped_into_ingest_equals_import_when_a_later_slice_mentions_an_earlier_o
     let dump = |ws: &Workspace| ws.cmd(&["dump"]).output().expect("run dump").stdout;
     assert_eq!(dump(&imported), dump(&piped));
 }
+
+#[test]
+fn compact_keeps_the_source_id_index() {
+    let ws = Workspace::new();
+    assert!(import(&ws, &[s(&sample(EXPORT_2025))]).status.success());
+    let compacted = ws.cmd(&["compact"]).output().expect("run compact");
+    assert!(compacted.status.success(), "{}", stderr(&compacted));
+    let output = import(&ws, &[s(&sample(MENTIONS_2025))]);
+    assert!(stderr(&output).contains("71 kept"), "{}", stderr(&output));
+    let check = ws.cmd(&["check"]).output().expect("run check");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+}
