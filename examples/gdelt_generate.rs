@@ -10,8 +10,9 @@
 //! event row of one SOURCEURL together with its mention rows, so the mix of CAMEO codes
 //! (about 75 % of rows no rule keeps), actors, places, reciprocal 042/043 pairs, duplicate
 //! rows, backdated SQLDATEs and mentions per event is the sample's. Each copy gets new
-//! event ids, the generated day's dates (a backdated row keeps its offset) and URLs made
-//! unique (the host, hence the outlet, is kept). Mentions of events of earlier slices come
+//! event ids, the generated day's dates (a backdated row keeps its offset), URLs made
+//! unique (the host, hence the outlet, is kept) and its country actors drawn anew from the
+//! sample's countries (persons, organisations and places stay as they were). Mentions of events of earlier slices come
 //! in the sample's proportion (72 % of mention rows), pointing at events generated on
 //! earlier days. One export and one mentions file per day (`YYYYMMDD000000.*.CSV`).
 
@@ -115,6 +116,20 @@ fn documents(samples: &Path) -> Result<(Vec<Document>, Vec<Vec<String>>), String
 
 fn generate(options: &Options) -> Result<(), String> {
     let (docs, old_mentions) = documents(&options.samples)?;
+    let ontology = diplograph::ontology::Ontology::embedded();
+    let mapping = diplograph::import::Mapping::embedded(ontology).map_err(|e| e.to_string())?;
+    // Country actors are drawn from the CAMEO country codes the sample's actors use.
+    let mut countries: Vec<(String, String)> = docs
+        .iter()
+        .flat_map(|doc| doc.events.iter())
+        .flat_map(|row| [row[7].clone(), row[17].clone()])
+        .filter_map(|code| mapping.country_by_cameo(&code).map(|c| (code, c.name.to_uppercase())))
+        .collect();
+    countries.sort();
+    countries.dedup();
+    if countries.is_empty() {
+        return Err("the sample names no country actors".to_string());
+    }
     let in_slice: usize = docs.iter().map(|d| d.mentions.len()).sum();
     // Old-event mentions per in-slice mention, as in the sample (2,434 : 932).
     let count = |n: usize| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
@@ -141,8 +156,24 @@ fn generate(options: &Options) -> Result<(), String> {
             let mut ids = HashMap::new();
             let url_of =
                 |original: &str| format!("{original}{}g={copy}", if original.contains('?') { '&' } else { '?' });
+            // Country actors are drawn anew per copy (consistently within it, so mirrored
+            // rows stay mirrored); persons, organisations and places stay the sample's.
+            let mut swap: HashMap<String, usize> = HashMap::new();
             for row in &doc.events {
                 let mut row = row.clone();
+                for base in [5, 15] {
+                    let code = row[base + 2].clone();
+                    if code.is_empty() || !mapping.names_a_country(&row[base + 1]) || row[base + 1].is_empty() {
+                        continue;
+                    }
+                    let pick = *swap.entry(code.clone()).or_insert_with(|| rng.gen_range(0..countries.len()));
+                    let (new_code, new_name) = &countries[pick];
+                    if row[base].starts_with(&code) {
+                        row[base] = format!("{new_code}{}", &row[base][code.len()..]);
+                    }
+                    row[base + 1] = new_name.clone();
+                    row[base + 2] = new_code.clone();
+                }
                 let id = next_id;
                 next_id += 1;
                 ids.insert(row[0].clone(), id);

@@ -554,3 +554,44 @@ fn a_later_slice_in_the_same_run_finds_the_events_of_an_earlier_one() {
     assert!(import(&two_runs, &[s(&slice2)]).status.success());
     assert_eq!(one_run.stats(), two_runs.stats());
 }
+
+#[test]
+fn emit_piped_into_ingest_equals_import_when_a_later_slice_mentions_an_earlier_one() {
+    let later = with_column(
+        &with_column(&real_rows(MENTIONS_2025, &["1256322778"])[0], 5, "https://example.org/later-meeting"),
+        2,
+        "20250807221500",
+    );
+    let imported = Workspace::new();
+    let slice2 = imported.write("20250807221500.mentions.CSV", &format!("{later}\n"));
+    let files = [sample(EXPORT_2025), sample(MENTIONS_2025), slice2.clone()];
+    let args: Vec<&str> = files.iter().map(|p| s(p)).collect();
+    assert!(import(&imported, &args).status.success());
+
+    let piped = Workspace::new();
+    let mut emit_args = args.clone();
+    emit_args.push("--emit");
+    let emitted = import(&piped, &emit_args);
+    assert!(emitted.status.success(), "{}", stderr(&emitted));
+    let batch = piped.path("batch.jsonl");
+    std::fs::write(&batch, &emitted.stdout).expect("write batch");
+    assert!(piped.ingest(&batch).status.success());
+
+    let rows = query(&piped, "MATCH (m:Meeting)-[r:REPORTED_IN]->(:Article {id: 'gdelt:https://example.org/later-meeting'}) RETURN r.evidence AS e");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0]["e"].as_str().unwrap_or("").starts_with("GDELT event 1256322778 (imported earlier)"), "{rows:?}");
+    let dump = |ws: &Workspace| ws.cmd(&["dump"]).output().expect("run dump").stdout;
+    assert_eq!(dump(&imported), dump(&piped));
+}
+
+#[test]
+fn compact_keeps_the_source_id_index() {
+    let ws = Workspace::new();
+    assert!(import(&ws, &[s(&sample(EXPORT_2025))]).status.success());
+    let compacted = ws.cmd(&["compact"]).output().expect("run compact");
+    assert!(compacted.status.success(), "{}", stderr(&compacted));
+    let output = import(&ws, &[s(&sample(MENTIONS_2025))]);
+    assert!(stderr(&output).contains("71 kept"), "{}", stderr(&output));
+    let check = ws.cmd(&["check"]).output().expect("run check");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+}

@@ -91,6 +91,8 @@ pub struct GdeltImport<'m> {
     seen_mentions: FxHashSet<u64>,
     /// A mentions stream was read since the last drain.
     read_mentions: bool,
+    /// Keep drained events for later slices (when emitting: no store will hold them).
+    retain_events: bool,
 }
 
 impl<'m> GdeltImport<'m> {
@@ -99,6 +101,7 @@ impl<'m> GdeltImport<'m> {
         ontology: &'m Ontology,
         options: &ImportOptions<'_>,
         known: Option<&'m Store>,
+        retain_events: bool,
     ) -> Self {
         GdeltImport {
             known,
@@ -115,6 +118,7 @@ impl<'m> GdeltImport<'m> {
             article_index: FxHashMap::default(),
             seen_mentions: FxHashSet::default(),
             read_mentions: false,
+            retain_events,
         }
     }
 
@@ -509,10 +513,26 @@ impl<'m> GdeltImport<'m> {
     /// SOURCEURL of the events no mention named. Leaves the reader empty.
     fn drain(&mut self) -> Vec<ArticleDraft> {
         let drafts = self.drafts();
-        self.events.clear();
+        if self.retain_events {
+            // Nothing reaches a store: later slices find these events here instead, and see
+            // them exactly as a store would show them (no CAMEO code, the factor of the first
+            // rule of their type and status), so `--emit | ingest` equals `import`.
+            for event in self.events.values_mut() {
+                let rule = self
+                    .mapping
+                    .cameo_rules
+                    .iter()
+                    .find(|r| r.event_type == event.fact.event_type && r.status == event.fact.status);
+                event.code.clear();
+                event.factor = rule.map_or(1.0, |r| r.confidence);
+                event.mentioned = true;
+            }
+        } else {
+            self.events.clear();
+            self.dropped_events.clear();
+        }
         self.event_order.clear();
         self.seen_rows.clear();
-        self.dropped_events.clear();
         self.reported_facts.clear();
         self.article_index.clear();
         self.seen_mentions.clear();

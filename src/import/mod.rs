@@ -204,7 +204,10 @@ pub fn run(
         Output::Emit(out) => Sink::Emit { out, emitted: 0 },
     };
     let mut reader: Box<dyn DatasetReader + '_> = match format {
-        Format::Gdelt => Box::new(gdelt::GdeltImport::new(mapping, ontology, options, known)),
+        Format::Gdelt => {
+            let emitting = matches!(sink, Sink::Emit { .. });
+            Box::new(gdelt::GdeltImport::new(mapping, ontology, options, known, emitting))
+        }
         Format::Icews => Box::new(icews::IcewsImport::new(mapping, ontology, options)),
         Format::Polecat => Box::new(polecat::PolecatImport::new(mapping, ontology, options)),
         Format::PloverJson => Box::new(plover_json::PloverJsonImport::new(mapping, ontology, options)),
