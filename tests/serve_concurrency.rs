@@ -93,6 +93,34 @@ fn a_disconnected_client_stops_its_query() {
 }
 
 #[test]
+fn a_client_that_leaves_a_stream_stops_its_query() {
+    let ws = Workspace::new();
+    let server = Server::start(&ws.db(), &["--no-auth", "--query-slots", "1", "--query-timeout", "120"]);
+    let body = json!({ "query": ENDLESS }).to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    write!(
+        stream,
+        "POST /api/query HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nAccept: application/x-ndjson\r\nContent-Length: {}\r\n\r\n{body}",
+        server.port(),
+        body.len()
+    )
+    .unwrap();
+    // The head of the stream (200 and the columns line) arrives before any row.
+    let mut head = [0u8; 12];
+    std::io::Read::read_exact(&mut stream, &mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    drop(stream);
+    let started = Instant::now();
+    let answer = server.query("RETURN 1 AS one");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the abandoned stream held its slot for {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn a_query_past_its_timeout_is_stopped_with_504() {
     let ws = Workspace::new();
     let server = Server::start(&ws.db(), &[]);
