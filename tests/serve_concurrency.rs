@@ -221,3 +221,34 @@ fn a_stopped_writer_keeps_whole_articles_only() {
     assert_eq!(stats["nodes"]["Event"].as_u64().unwrap_or(0), articles * 3, "only whole articles: {stats}");
     assert!(ws.cmd(&["check"]).output().unwrap().status.success());
 }
+
+#[test]
+fn sigint_stops_the_server_as_sigterm_does() {
+    let ws = Workspace::new();
+    let server = Server::start(&ws.db(), &[]);
+    assert_eq!(server.ingest("one.jsonl", &batch(0..10))["state"], "done");
+    serve::signal(server.pid(), "-INT");
+    let status = server.terminate_after_signal();
+    assert!(status.success(), "{status:?}");
+    assert!(!ws.db().join("serve.json").exists());
+    assert_eq!(ws.stats()["nodes"]["Article"], 10);
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let ws = Workspace::new();
+    let server = Server::start(&ws.db(), &[]);
+    let other = Workspace::new();
+    let port = server.port().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_diplograph"))
+        .arg("--db")
+        .arg(other.db())
+        .args(["serve", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("pick another --port"), "{stderr}");
+    assert!(!other.db().join("serve.json").exists());
+}
