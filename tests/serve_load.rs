@@ -67,11 +67,12 @@ fn load_queries_during_an_ingest_stay_correct_and_fast() {
                 let mut errors = Vec::new();
                 let mut i = client;
                 while !stop.load(Ordering::Relaxed) {
-                    let query = QUERIES[i % QUERIES.len()];
+                    let kind = i % QUERIES.len();
+                    let query = QUERIES[kind];
                     i += 1;
                     let sent = Instant::now();
                     let answer = server.post_json("/api/query", &json!({ "query": query }));
-                    latencies.push(sent.elapsed());
+                    latencies.push((kind, sent.elapsed()));
                     if answer.status != 200 {
                         errors.push(format!("{}: {}", answer.status, answer.body));
                         continue;
@@ -101,6 +102,19 @@ fn load_queries_during_an_ingest_stay_correct_and_fast() {
     let ingest_done = started.elapsed();
     assert_eq!(finished["state"], "done", "{finished}");
     assert!(errors.is_empty(), "{} errors, first: {}", errors.len(), errors[0]);
+    let by_query: Vec<_> = (0..QUERIES.len())
+        .map(|q| {
+            let mut these: Vec<Duration> = latencies.iter().filter(|(k, _)| *k == q).map(|(_, d)| *d).collect();
+            these.sort();
+            json!({
+                "query": QUERIES[q],
+                "count": these.len(),
+                "p50_ms": percentile(&these, 500).as_secs_f64() * 1000.0,
+                "p99_ms": percentile(&these, 990).as_secs_f64() * 1000.0,
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = latencies.into_iter().map(|(_, d)| d).collect();
     latencies.sort();
     let figures = json!({
         "clients": clients,
@@ -113,6 +127,7 @@ fn load_queries_during_an_ingest_stay_correct_and_fast() {
         "max_ms": latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         "ingest_seconds_under_load": ingest_done.as_secs_f64(),
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "by_query": by_query,
     });
     eprintln!("serve load: {figures}");
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/serve-load.json");
