@@ -93,6 +93,34 @@ fn a_disconnected_client_stops_its_query() {
 }
 
 #[test]
+fn a_client_that_leaves_a_stream_stops_its_query() {
+    let ws = Workspace::new();
+    let server = Server::start(&ws.db(), &["--no-auth", "--query-slots", "1", "--query-timeout", "120"]);
+    let body = json!({ "query": ENDLESS }).to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    write!(
+        stream,
+        "POST /api/query HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nAccept: application/x-ndjson\r\nContent-Length: {}\r\n\r\n{body}",
+        server.port(),
+        body.len()
+    )
+    .unwrap();
+    // The head of the stream (200 and the columns line) arrives before any row.
+    let mut head = [0u8; 12];
+    std::io::Read::read_exact(&mut stream, &mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    drop(stream);
+    let started = Instant::now();
+    let answer = server.query("RETURN 1 AS one");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the abandoned stream held its slot for {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn a_query_past_its_timeout_is_stopped_with_504() {
     let ws = Workspace::new();
     let server = Server::start(&ws.db(), &[]);
@@ -192,4 +220,35 @@ fn a_stopped_writer_keeps_whole_articles_only() {
     assert!(articles < 20_000, "the batch was cut short ({articles} articles)");
     assert_eq!(stats["nodes"]["Event"].as_u64().unwrap_or(0), articles * 3, "only whole articles: {stats}");
     assert!(ws.cmd(&["check"]).output().unwrap().status.success());
+}
+
+#[test]
+fn sigint_stops_the_server_as_sigterm_does() {
+    let ws = Workspace::new();
+    let server = Server::start(&ws.db(), &[]);
+    assert_eq!(server.ingest("one.jsonl", &batch(0..10))["state"], "done");
+    serve::signal(server.pid(), "-INT");
+    let status = server.terminate_after_signal();
+    assert!(status.success(), "{status:?}");
+    assert!(!ws.db().join("serve.json").exists());
+    assert_eq!(ws.stats()["nodes"]["Article"], 10);
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let ws = Workspace::new();
+    let server = Server::start(&ws.db(), &[]);
+    let other = Workspace::new();
+    let port = server.port().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_diplograph"))
+        .arg("--db")
+        .arg(other.db())
+        .args(["serve", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("pick another --port"), "{stderr}");
+    assert!(!other.db().join("serve.json").exists());
 }

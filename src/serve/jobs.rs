@@ -77,7 +77,7 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(store: Arc<Store>) -> Writer {
+    pub fn start(store: Arc<Store>) -> Result<Writer, String> {
         let (sender, receiver) = mpsc::sync_channel::<Job>(QUEUED_JOBS);
         let jobs: Table = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
@@ -90,8 +90,14 @@ impl Writer {
                     run_job(&store, &thread_jobs, &thread_stop, job);
                 }
             })
-            .ok();
-        Writer { sender: Mutex::new(Some(sender)), jobs, next_id: Mutex::new(1), stop, thread: Mutex::new(thread) }
+            .map_err(|e| format!("cannot start the writer thread: {e}"))?;
+        Ok(Writer {
+            sender: Mutex::new(Some(sender)),
+            jobs,
+            next_id: Mutex::new(1),
+            stop,
+            thread: Mutex::new(Some(thread)),
+        })
     }
 
     /// Queues a batch; returns its job id.

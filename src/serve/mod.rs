@@ -166,7 +166,7 @@ pub fn run(store: Store, config: ServeConfig) -> Result<(), String> {
     let state = Arc::new(AppState {
         store: store.clone(),
         pool: pool::QueryPool::new(config.query_slots, config.slot_wait),
-        writer: jobs::Writer::start(store.clone()),
+        writer: jobs::Writer::start(store.clone())?,
         store_name,
         config: config.clone(),
     });

@@ -188,6 +188,12 @@ impl Server {
         wait_with_timeout(&mut child, Duration::from_secs(60))
     }
 
+    /// The exit status once the server stops after a signal sent with `signal`.
+    pub fn terminate_after_signal(mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        wait_with_timeout(&mut child, Duration::from_secs(60))
+    }
+
     /// SIGKILL: a crash, leaving the address file behind.
     pub fn kill(mut self) {
         let mut child = self.child.take().expect("running");
