@@ -162,7 +162,12 @@ impl Gen {
 }
 
 fn rows_of(store: &Store, text: &str, use_indexes: bool) -> Result<Vec<String>, query::ErrorKind> {
-    let options = QueryOptions { use_indexes, timeout: Some(Duration::from_secs(20)), max_rows: Some(2_000_000) };
+    let options = QueryOptions {
+        use_indexes,
+        timeout: Some(Duration::from_secs(20)),
+        max_rows: Some(2_000_000),
+        ..QueryOptions::default()
+    };
     let result = query::run(store, text, &Params::new(), &options).map_err(|e| e.kind)?;
     let mut rows: Vec<String> =
         result.rows.iter().map(|row| row.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ")).collect();
