@@ -123,6 +123,7 @@ fn router(state: Arc<AppState>, guard: Arc<security::Guard>) -> Router {
         .route("/api/timeline", get(api::timeline))
         .route("/api/ingest", post(api::ingest).layer(DefaultBodyLimit::max(config.max_upload)))
         .route("/api/jobs/{id}", get(api::job))
+        .route("/api/jobs/{id}/rejects", get(api::job_rejects))
         .route("/api/cli", post(api::cli).layer(DefaultBodyLimit::max(config.max_query_body)))
         .route("/db/{name}/query/v2", post(neo4j::query_v2).layer(DefaultBodyLimit::max(config.max_query_body)))
         .route("/", get(assets::index))
