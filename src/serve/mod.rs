@@ -204,6 +204,8 @@ async fn serve_until_signal(state: Arc<AppState>, store_path: &std::path::Path) 
         bind: config.bind,
         allow_hosts: config.allow_hosts.clone(),
         allow_origins: config.allow_origins.clone(),
+        max_upload: config.max_upload,
+        max_body: config.max_query_body,
     });
     let base = format!("http://{}", display_address(local));
     discovery::write(store_path, &base, config.token.as_deref())
