@@ -245,7 +245,12 @@ fn ingest_job_reports_progress_rejections_and_summary() {
     assert_eq!(job["progress"]["bytes_read"], job["progress"]["bytes_total"]);
     let count = server.query("MATCH (a:Article) RETURN count(*) AS n").json();
     assert_eq!(count["rows"][0][0], 1);
+    let rejects = server.get(&format!("/api/jobs/{}/rejects", job["id"]));
+    assert_eq!(rejects.status, 200);
+    assert_eq!(rejects.body, "{\"article\": 1}\n");
+    assert_eq!(job["rejected_records_complete"], true);
     assert_eq!(server.get("/api/jobs/999").status, 404);
+    assert_eq!(server.get("/api/jobs/999/rejects").status, 404);
 }
 
 #[test]

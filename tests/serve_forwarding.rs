@@ -98,10 +98,14 @@ fn ingest_through_the_server_reports_as_a_direct_ingest() {
     }
     assert!(served.cmd(&["ingest", "example.jsonl"]).output().unwrap().status.success());
     assert!(direct.cmd(&["ingest", "example.jsonl"]).output().unwrap().status.success());
-    let expected = printed(direct.cmd(&["ingest", "batch.jsonl", "example.jsonl"]).output().unwrap());
+    let args = ["ingest", "batch.jsonl", "example.jsonl", "--rejects", "rejected.jsonl"];
+    let expected = printed(direct.cmd(&args).output().unwrap());
     let server = Server::start(&served.db(), &[]);
-    let forwarded = printed(served.cmd(&["ingest", "batch.jsonl", "example.jsonl"]).output().unwrap());
+    let forwarded = printed(served.cmd(&args).output().unwrap());
     assert_eq!(forwarded, expected);
+    let rejected = std::fs::read_to_string(served.path("rejected.jsonl")).unwrap();
+    assert_eq!(rejected, std::fs::read_to_string(direct.path("rejected.jsonl")).unwrap());
+    assert_eq!(rejected, "{\"article\": 1}\n");
     assert_eq!(expected.code, Some(1), "a rejected record gives exit 1: {expected:?}");
     assert!(forwarded.stderr.contains("batch.jsonl:2: "));
     // From stdin too.

@@ -4,7 +4,7 @@
 //! its rejections and summary as a direct ingest would. Same output, same exit codes.
 //! `import` (its own branch) can forward the same way: read locally, upload the records.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use clap::Parser;
 use serde_json::{json, Value as Json};
 
 use super::{failure_text, maintenance, output, query_cmd, Cli, Command, Console, Failure};
-use crate::ingest::{IngestSummary, WriteCounts};
+use crate::ingest::{IngestError, IngestSummary, WriteCounts};
 use crate::serve::discovery::{self, ServerAddress};
 use crate::store::{Store, StoreError};
 
@@ -156,7 +156,15 @@ impl Client {
 
     /// Uploads each batch as a job, prints its diagnostics as they come and the summary
     /// at the end, as `diplograph ingest` does.
-    pub fn ingest(&self, files: &[String]) -> Result<u8, Failure> {
+    pub fn ingest(&self, files: &[String], rejects: Option<&Path>) -> Result<u8, Failure> {
+        // As `Ingester::new`: the rejects file is created (empty) before anything is read.
+        let mut rejects = match rejects {
+            Some(path) => match std::fs::File::create(path) {
+                Ok(file) => Some((path, std::io::BufWriter::new(file))),
+                Err(error) => return Err(IngestError::Rejects { path: path.to_path_buf(), error }.into()),
+            },
+            None => None,
+        };
         let mut total = IngestSummary::default();
         for name in files {
             // As a direct ingest: a file that cannot be opened is a plain error, one that
@@ -167,10 +175,14 @@ impl Client {
                 let err = crate::ingest::IngestError::Input { source_name: name.to_string(), error };
                 return Err(Failure::Message(failure_text(&err, &stored_before(&total))));
             }
-            let summary = self.upload(name, &body)?;
+            let sink = rejects.as_mut().map(|(path, writer)| (*path, writer as &mut dyn Write));
+            let summary = self.upload(name, &body, sink)?;
             total.counts += summary.counts;
             total.rejected += summary.rejected;
             total.warnings += summary.warnings;
+        }
+        if let Some((path, mut writer)) = rejects {
+            writer.flush().map_err(|error| IngestError::Rejects { path: path.to_path_buf(), error })?;
         }
         eprintln!("{total}");
         Ok(if total.rejected > 0 { 1 } else { 0 })
@@ -180,17 +192,51 @@ impl Client {
     /// diagnostics as they come and returns its summary once it is stored and flushed; a
     /// failed job is an error carrying the server's message. This is also the way for
     /// `import` to write through a server: convert locally, upload the article records.
-    pub fn upload(&self, source: &str, body: &[u8]) -> Result<IngestSummary, Failure> {
+    /// With `rejects`, the job's rejected records are appended to that file (named by the path).
+    pub fn upload(
+        &self,
+        source: &str,
+        body: &[u8],
+        rejects: Option<(&Path, &mut dyn Write)>,
+    ) -> Result<IngestSummary, Failure> {
         let path = format!("/api/ingest?source={}", percent_encode(source));
         let response = self.request("POST", &path).set("Content-Type", "application/x-ndjson").send_bytes(body);
         let job = self.answer(response)?;
         let id = job["job"].as_u64().ok_or_else(|| Failure::Message("the server did not name the job".into()))?;
         let finished = self.follow_job(id)?;
+        if let Some((path, writer)) = rejects {
+            self.save_rejects(id, &finished, path, writer)?;
+        }
         if finished["state"] == "failed" {
             let message = finished["error"].as_str().unwrap_or("the ingest failed on the server");
             return Err(Failure::Message(message.to_string()));
         }
         Ok(summary_from_json(&finished["summary"]))
+    }
+
+    /// Appends a finished job's rejected records to the rejects file.
+    fn save_rejects(&self, id: u64, job: &Json, path: &Path, writer: &mut dyn Write) -> Result<(), Failure> {
+        let response = self.request("GET", &format!("/api/jobs/{id}/rejects")).call();
+        let mut records = Vec::new();
+        match response {
+            Ok(response) => response.into_reader().read_to_end(&mut records).map(drop).map_err(|e| {
+                Failure::Message(format!("cannot read the rejected records from {}: {e}", self.address.url))
+            })?,
+            Err(_) => {
+                return Err(Failure::Message(format!(
+                    "the server at {} did not send the rejected records",
+                    self.address.url
+                )))
+            }
+        }
+        writer.write_all(&records).map_err(|error| IngestError::Rejects { path: path.to_path_buf(), error })?;
+        if job["rejected_records_complete"] == false {
+            return Err(Failure::Message(format!(
+                "the server kept only the first 64 MiB of rejected records; {} holds those (re-run the ingest without the server for all of them)",
+                path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Polls a job until it is done or failed, printing new diagnostics on stderr.

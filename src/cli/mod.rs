@@ -343,12 +343,7 @@ fn ingest_files(db: &Path, files: &[String], rejects: Option<&Path>, compress: b
         // same with the records it converts: `forward::server_for`, then `Client::upload`.)
         Err(err) => {
             let client = forward::server_for(db, err)?;
-            if rejects.is_some() {
-                return Err(Failure::Message(
-                    "--rejects is not available while `diplograph serve` holds the store: the server's job lists the rejections on stderr".into(),
-                ));
-            }
-            return client.ingest(files);
+            return client.ingest(files, rejects);
         }
     };
     let ontology = Ontology::embedded();

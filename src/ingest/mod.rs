@@ -94,7 +94,8 @@ pub struct Ingester<'s> {
     /// Counts of articles in the pending batch, folded into `summary` when it commits.
     pending_counts: WriteCounts,
     summary: IngestSummary,
-    rejects: Option<(PathBuf, BufWriter<File>)>,
+    /// Where rejected records go verbatim, and the name to give in errors about it.
+    rejects: Option<(PathBuf, Box<dyn Write + Send + 's>)>,
     /// When set, `ingest` stops at the next article boundary with `IngestError::Stopped`.
     stop: Option<Arc<AtomicBool>>,
 }
@@ -105,7 +106,8 @@ impl<'s> Ingester<'s> {
             Some(path) => {
                 let file =
                     File::create(path).map_err(|error| IngestError::Rejects { path: path.to_path_buf(), error })?;
-                Some((path.to_path_buf(), BufWriter::new(file)))
+                let writer: Box<dyn Write + Send + 's> = Box::new(BufWriter::new(file));
+                Some((path.to_path_buf(), writer))
             }
             None => None,
         };
@@ -119,6 +121,13 @@ impl<'s> Ingester<'s> {
             rejects,
             stop: None,
         })
+    }
+
+    /// Sends rejected records, verbatim and one a line, to `writer` instead of a file
+    /// (the server keeps them for its job); `name` stands for it in error messages.
+    pub fn rejects_to(mut self, name: &str, writer: Box<dyn Write + Send + 's>) -> Self {
+        self.rejects = Some((PathBuf::from(name), writer));
+        self
     }
 
     /// Makes `ingest` stop between two articles once `flag` is set; what was taken before

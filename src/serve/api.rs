@@ -533,6 +533,18 @@ pub async fn job(State(state): State<Arc<AppState>>, PathParam(id): PathParam<St
     })
 }
 
+/// A finished job's rejected records, verbatim (what `ingest --rejects FILE` writes).
+pub async fn job_rejects(
+    State(state): State<Arc<AppState>>,
+    PathParam(id): PathParam<String>,
+) -> Result<Response, ApiError> {
+    let records = id.parse::<u64>().ok().and_then(|id| state.writer.rejected_records(id));
+    match records {
+        Some(records) => Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], records).into_response()),
+        None => Err(ApiError::not_found(format!("no job '{id}'"))),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct CliRequest {
     version: String,

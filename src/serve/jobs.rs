@@ -25,6 +25,8 @@ const QUEUED_JOBS: usize = 2;
 const KEPT_JOBS: usize = 256;
 /// Diagnostics kept per job; the count goes on past it.
 const KEPT_DIAGNOSTICS: usize = 10_000;
+/// Bytes of rejected records kept per job (for `GET /api/jobs/{id}/rejects`).
+const KEPT_REJECTED_BYTES: usize = 64 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobState {
@@ -55,6 +57,9 @@ struct JobRecord {
     diagnostics: Vec<String>,
     rejections: Vec<String>,
     dropped_diagnostics: u64,
+    /// The rejected records verbatim, one a line, as `ingest --rejects` writes them.
+    rejected_records: Vec<u8>,
+    rejected_records_complete: bool,
     summary: Option<IngestSummary>,
     error: Option<String>,
 }
@@ -120,6 +125,8 @@ impl Writer {
             diagnostics: Vec::new(),
             rejections: Vec::new(),
             dropped_diagnostics: 0,
+            rejected_records: Vec::new(),
+            rejected_records_complete: true,
             summary: None,
             error: None,
         };
@@ -168,12 +175,18 @@ impl Writer {
             "rejections": job.rejections,
             "diagnostics": job.diagnostics,
             "dropped_diagnostics": job.dropped_diagnostics,
+            "rejected_records_complete": job.rejected_records_complete,
             "summary": summary,
         });
         if let Some(error) = &job.error {
             body["error"] = json!(error);
         }
         Some(body)
+    }
+
+    /// The job's rejected records (once it has ended), verbatim, one a line.
+    pub fn rejected_records(&self, id: u64) -> Option<Vec<u8>> {
+        lock(&self.jobs).get(&id).map(|job| job.rejected_records.clone())
     }
 
     /// Takes no more batches; the queued ones still run until `stop_now`.
@@ -254,7 +267,8 @@ fn ingest_job(
 ) -> Result<IngestSummary, (String, IngestSummary)> {
     let ontology = Ontology::embedded();
     let ingester = Ingester::new(store, ontology, None).map_err(|e| (e.to_string(), IngestSummary::default()))?;
-    let mut ingester = ingester.stop_when(stop.clone());
+    let sink = RejectSink { jobs: jobs.clone(), id: job.id };
+    let mut ingester = ingester.stop_when(stop.clone()).rejects_to("the job's rejected records", Box::new(sink));
     let id = job.id;
     let progress = |bytes: u64| update(jobs, id, |j| j.bytes_read = bytes);
     let mut report = |diagnostic: &Diagnostic| {
@@ -302,6 +316,29 @@ fn ingest_job(
                 committed,
             ))
         }
+    }
+}
+
+/// Appends rejected records to the job's record, up to `KEPT_REJECTED_BYTES`.
+struct RejectSink {
+    jobs: Table,
+    id: u64,
+}
+
+impl std::io::Write for RejectSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        update(&self.jobs, self.id, |j| {
+            if j.rejected_records.len() + bytes.len() <= KEPT_REJECTED_BYTES {
+                j.rejected_records.extend_from_slice(bytes);
+            } else {
+                j.rejected_records_complete = false;
+            }
+        });
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

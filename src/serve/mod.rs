@@ -123,6 +123,7 @@ fn router(state: Arc<AppState>, guard: Arc<security::Guard>) -> Router {
         .route("/api/timeline", get(api::timeline))
         .route("/api/ingest", post(api::ingest).layer(DefaultBodyLimit::max(config.max_upload)))
         .route("/api/jobs/{id}", get(api::job))
+        .route("/api/jobs/{id}/rejects", get(api::job_rejects))
         .route("/api/cli", post(api::cli).layer(DefaultBodyLimit::max(config.max_query_body)))
         .route("/db/{name}/query/v2", post(neo4j::query_v2).layer(DefaultBodyLimit::max(config.max_query_body)))
         .route("/", get(assets::index))
@@ -203,6 +204,8 @@ async fn serve_until_signal(state: Arc<AppState>, store_path: &std::path::Path) 
         bind: config.bind,
         allow_hosts: config.allow_hosts.clone(),
         allow_origins: config.allow_origins.clone(),
+        max_upload: config.max_upload,
+        max_body: config.max_query_body,
     });
     let base = format!("http://{}", display_address(local));
     discovery::write(store_path, &base, config.token.as_deref())

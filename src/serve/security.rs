@@ -30,6 +30,9 @@ pub struct Guard {
     pub allow_hosts: Vec<String>,
     /// Origins allowed to read the API cross-origin (`--allow-origin`); never `*`.
     pub allow_origins: Vec<String>,
+    /// Body limits: an uploaded batch, and any other request.
+    pub max_upload: usize,
+    pub max_body: usize,
 }
 
 /// A fresh token: 32 random bytes as hex.
@@ -176,6 +179,16 @@ pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next
             return refuse(&path, status, code, message);
         }
     }
+    // A declared length over the limit is refused before any of the body is read (a client
+    // sending `Expect: 100-continue` then sends nothing); the routes' own limits catch a
+    // chunked body that grows past it.
+    let limit = if path == "/api/ingest" { guard.max_upload } else { guard.max_body };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        let message = format!("the request body is larger than {path} takes ({} MiB at most)", limit.div_ceil(1 << 20));
+        return refuse(&path, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message);
+    }
     next.run(request).await
 }
 
@@ -256,6 +269,8 @@ mod tests {
             bind: bind.parse().unwrap(),
             allow_hosts: vec!["graph.example".into()],
             allow_origins: Vec::new(),
+            max_upload: 1 << 20,
+            max_body: 1 << 10,
         }
     }
 
