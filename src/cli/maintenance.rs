@@ -124,7 +124,10 @@ pub fn restore(db: &Path, file: &str, mode: OpenMode) -> Result<u8, Failure> {
 
 /// Rewrites the store into a fresh directory and swaps it in; prints the sizes.
 pub fn compact(db: &Path) -> Result<u8, Failure> {
-    let report = crate::store::compact::compact(db)?;
+    let report = crate::store::compact::compact(db).map_err(|err| match err {
+        crate::store::StoreError::InUse(_) => super::in_use_failure(db, err),
+        other => other.into(),
+    })?;
     let mb = |bytes: u64| format!("{}.{} MB", bytes / 1_000_000, bytes % 1_000_000 / 100_000);
     eprintln!(
         "compacted {}: {} keys ({} of keys and values), {} -> {} on disk",
