@@ -6,14 +6,17 @@
 //! Dates: the occurred event must be dated, and the first day its date can mean must be on
 //! or after the first day of the plan's date: a plan for `2023-10` is fulfilled by
 //! `2023-10-05` or `2023-10` or `2024`, not by `2023-09-30`; a plan for `2023-10-20` is not
-//! fulfilled by a visit dated only `2023-10`, which may have come before it. An undated plan counts from the earliest `published`
-//! date of the articles reporting it: a plan is made no later than it is reported. Of
-//! several candidates the earliest occurred date wins, then the smallest event `id`, so
-//! each plan has at most one link and re-ingesting changes nothing.
+//! fulfilled by a visit dated only `2023-10`, which may have come before it. An undated plan
+//! counts from the earliest `published` date of the articles reporting it: a plan is made no
+//! later than it is reported. Of several candidates the earliest occurred date wins, then the
+//! smallest event `id`, so each plan has at most one link and re-ingesting changes nothing.
 //!
 //! `write` notes what an article changes in a `Pending` and calls `refresh` inside its
-//! write transaction; `check` recomputes `expected_target` over the store and compares.
-//! Reads go through `GraphRead`, so both see the same rule.
+//! write transaction, with a `PlanIndex` the ingest run keeps (plans and occurred events by
+//! filler, so a busy leader's events are read once per run, not once per event); `check`
+//! recomputes `expected_target` over the store and compares. Reads go through `GraphRead`,
+//! so both see the same rule. It writes only FULFILLED_BY edges, only through the `WriteTxn`
+//! it is given; it knows nothing of the query language.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
@@ -272,12 +275,12 @@ impl Pending {
 }
 
 /// A plan's fillers per role of its rule (`None`: a role it leaves open); they never change.
-type Signature = Vec<Option<BTreeSet<NodeId>>>;
+type Signature = Vec<Option<Vec<NodeId>>>;
 
 fn signature(txn: &WriteTxn<'_>, rule: &Rule, plan: NodeId) -> Result<Signature, StoreError> {
     let mut roles = Vec::with_capacity(rule.roles.len());
     for &(planned_role, _, constraint) in rule.roles {
-        let set = fillers(txn, plan, planned_role)?;
+        let set: Vec<NodeId> = fillers(txn, plan, planned_role)?.into_iter().collect();
         roles.push((!(set.is_empty() && constraint == Constraint::SameWhenGiven)).then_some(set));
     }
     Ok(roles)
@@ -298,7 +301,8 @@ pub struct PlanIndex {
 /// An occurred event as a candidate: fillers per role of the rule, its date and `id`.
 struct Occurred {
     event: NodeId,
-    fillers: Vec<BTreeSet<NodeId>>,
+    /// Sorted, as `Signature`'s sets: compared as slices.
+    fillers: Vec<Vec<NodeId>>,
     date: String,
     key: String,
 }
@@ -311,13 +315,13 @@ fn occurred_entry(txn: &WriteTxn<'_>, rule: &Rule, event: NodeId) -> Result<Opti
     let Some((date, key)) = head else { return Ok(None) };
     let mut sets = Vec::with_capacity(rule.roles.len());
     for &(_, occurred_role, _) in rule.roles {
-        sets.push(fillers(txn, event, occurred_role)?);
+        sets.push(fillers(txn, event, occurred_role)?.into_iter().collect());
     }
     Ok(Some(Occurred { event, fillers: sets, date, key }))
 }
 
-fn fits(signature: &Signature, fillers: &[BTreeSet<NodeId>]) -> bool {
-    signature.iter().zip(fillers).all(|(want, have)| want.as_ref().map_or(true, |w| w == have))
+fn fits(signature: &Signature, fillers: &[Vec<NodeId>]) -> bool {
+    signature.iter().zip(fillers).all(|(want, have)| want.as_deref().map_or(true, |w| w == have.as_slice()))
 }
 
 impl PlanIndex {
@@ -373,7 +377,7 @@ impl PlanIndex {
         let Some(rule) = RULES.iter().position(|r| r.planned == wanted.rule.planned) else { return Ok(None) };
         let sig = signature(txn, wanted.rule, plan)?;
         let Some(Some(first)) = sig.first() else { return Ok(None) };
-        let Some(&entity) = first.iter().next() else { return Ok(None) };
+        let Some(&entity) = first.first() else { return Ok(None) };
         let mut best: Option<(&str, &str, NodeId)> = None;
         let candidates = self.occurred_of(txn, rule, entity)?;
         for candidate in candidates {
@@ -435,7 +439,7 @@ pub fn refresh(txn: &mut WriteTxn<'_>, pending: &Pending, index: &mut PlanIndex)
     }
     for (rule_index, entry) in offered {
         // Every plan it fulfils names all its fillers of the first role: one suffices.
-        let Some(&entity) = entry.fillers[0].iter().next() else { continue };
+        let Some(&entity) = entry.fillers[0].first() else { continue };
         let plans: Vec<NodeId> = index
             .plans_of(txn, rule_index, entity)?
             .iter()
