@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
+use crate::ingest::fulfil;
 use crate::ingest::resolve::entity_key;
 use crate::model::{normalize_name, EdgeId, EdgeRecord, NodeId, NodeRecord, Value, ENTITY_KINDS};
 use crate::store::page::{self, NodeAdjacency};
@@ -106,6 +107,7 @@ pub fn check_store(store: &Store) -> Result<CheckReport, StoreError> {
     checker.check_source_id_index()?;
     checker.check_other_keyspaces()?;
     checker.check_provenance();
+    checker.check_fulfilment();
     checker.check_stats()?;
     checker.check_counters()?;
     Ok(checker.report)
@@ -629,6 +631,7 @@ impl<'s> Checker<'s> {
                     && dst == country
             }
             "LOCATED_IN" => src == NodeClass::Entity(entity_index("Place")) && dst == country,
+            fulfil::FULFILLED_BY => src == NodeClass::Event && dst == NodeClass::Event,
             _ => src == NodeClass::Event && matches!(dst, NodeClass::Entity(_)),
         };
         if !allowed {
@@ -890,6 +893,44 @@ impl<'s> Checker<'s> {
                 _ => format!("node {id}"),
             };
             self.problem(Area::Model, format!("event {name} has no REPORTED_IN edge to an article"));
+        }
+    }
+
+    /// Every plan's FULFILLED_BY link is what the rule derives from the store as it is.
+    fn check_fulfilment(&mut self) {
+        let mut events: Vec<NodeId> =
+            self.nodes.iter().filter(|(_, class)| **class == NodeClass::Event).map(|(id, _)| *id).collect();
+        events.sort_unstable();
+        for event in events {
+            // A record or list that does not decode is reported by the passes above; the
+            // rule is only compared where it can be computed.
+            let stored: Result<Vec<NodeId>, StoreError> = self
+                .store
+                .adjacent(event, Direction::Out, Some(fulfil::FULFILLED_BY))
+                .map(|a| a.map(|a| a.other))
+                .collect();
+            let (Ok(stored), Ok(expected)) = (stored, fulfil::expected_target(self.store, event)) else { continue };
+            if stored.as_slice() == expected.as_slice() {
+                continue;
+            }
+            let name = |id: NodeId| match self.store.node(id) {
+                Ok(Some(record)) => node_name(id, &record),
+                _ => format!("node {id}"),
+            };
+            let listed = |ids: &[NodeId]| {
+                if ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    ids.iter().map(|&id| name(id)).collect::<Vec<_>>().join(", ")
+                }
+            };
+            let message = format!(
+                "event {} has FULFILLED_BY to {} but the rule derives {}; re-ingesting its articles rebuilds the link",
+                name(event),
+                listed(&stored),
+                listed(expected.as_slice())
+            );
+            self.problem(Area::Model, message);
         }
     }
 

@@ -413,7 +413,8 @@ impl Dumper<'_> {
         let mut fillers: Vec<Vec<String>> = vec![Vec::new(); event_type.roles.len()];
         for adjacent in self.store.adjacent(event, Direction::Out, None) {
             let adjacent = adjacent?;
-            if adjacent.edge_type == "REPORTED_IN" {
+            // Provenance is the fact's own report; FULFILLED_BY is derived again on restore.
+            if adjacent.edge_type == "REPORTED_IN" || adjacent.edge_type == crate::ingest::fulfil::FULFILLED_BY {
                 continue;
             }
             let Some(role) = event_type.roles.iter().position(|r| r.edge == adjacent.edge_type) else {

@@ -401,13 +401,16 @@ fn bad_export_flags_are_refused_with_what_to_do() {
 }
 
 #[test]
-fn a_one_file_export_goes_to_stdout() {
+fn a_one_file_export_goes_to_stdout_and_leaves_the_store_as_it_was() {
     let ws = example();
     let (nodes, edges) = totals(&ws);
+    let before = ws.stats();
     let output = ws.cmd(&["export", "--format", "graphml"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.starts_with("<?xml") && text.trim_end().ends_with("</graphml>"));
     let summary = format!("exported {nodes} nodes and {edges} relationships to stdout");
     assert!(String::from_utf8_lossy(&output.stderr).contains(&summary));
+    assert_eq!(ws.stats(), before);
+    ws.cmd(&["check"]).assert().code(0);
 }

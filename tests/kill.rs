@@ -134,7 +134,10 @@ fn verify(snapshot: &Snapshot, reference: &Reference) -> Verdict {
         }
     }
     let state = canonical(&store);
-    for edge in &state.edges {
+    // A derived FULFILLED_BY link of a prefix state may point at a visit that a later
+    // article's earlier visit displaces, so it need not be in the clean run's graph; `check`
+    // above recomputed every link of this state.
+    for edge in state.edges.iter().filter(|e| !e.starts_with("FULFILLED_BY ")) {
         if !reference.edges.contains(edge) {
             return fail(format!("edge {edge} is not in the clean run's graph"));
         }

@@ -35,7 +35,7 @@ fn check_reports_ok_with_counts_on_a_sound_store() {
     ingest_ok(&db, EXAMPLE.as_ref());
     let output = run(&db, &["check"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 46 nodes, 101 edges, format version 2\n");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 46 nodes, 103 edges, format version 2\n");
 }
 
 /// Raw writes that damage a store the way a bug or a bad disk would.
@@ -277,7 +277,7 @@ fn check_finds_wrong_counts_and_counters() {
             "stats: label Gift: 6 recorded, 4 counted",
             "stats: edge type HOST: 0 recorded, 1 counted",
             "counters: next node id 3, but node 45 exists",
-            "counters: next edge id 5, but edge 100 exists",
+            "counters: next edge id 5, but edge 102 exists",
         ],
     );
 }
@@ -411,7 +411,7 @@ fn restore_refuses_a_store_that_is_not_empty() {
     let output = run(&db, &["restore", EXAMPLE]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("is not empty (46 nodes, 101 edges)"),
+        String::from_utf8_lossy(&output.stderr).contains("is not empty (46 nodes, 103 edges)"),
         "{}",
         text(&output)
     );

@@ -1,6 +1,7 @@
 //! Ingest: read batch → validate → resolve → write. Parsing and validation run on
 //! one thread while resolution and writing run on another; each article is atomic.
 
+pub mod fulfil;
 pub mod read;
 pub mod resolve;
 pub mod validate;
@@ -93,6 +94,8 @@ pub struct Ingester<'s> {
     articles_in_batch: usize,
     /// Counts of articles in the pending batch, folded into `summary` when it commits.
     pending_counts: WriteCounts,
+    /// Plans by filler, learnt as the run needs them (derived FULFILLED_BY links).
+    plans: fulfil::PlanIndex,
     summary: IngestSummary,
     /// Where rejected records go verbatim, and the name to give in errors about it.
     rejects: Option<(PathBuf, Box<dyn Write + Send + 's>)>,
@@ -117,6 +120,7 @@ impl<'s> Ingester<'s> {
             txn: store.begin()?,
             articles_in_batch: 0,
             pending_counts: WriteCounts::default(),
+            plans: fulfil::PlanIndex::default(),
             summary: IngestSummary::default(),
             rejects,
             stop: None,
@@ -215,7 +219,7 @@ impl<'s> Ingester<'s> {
                     self.summary.warnings += 1;
                     report(&diagnose(warning, true));
                 }
-                self.pending_counts += write::write_article(&resolved, self.ontology, &mut self.txn)?;
+                self.pending_counts += write::write_article(&resolved, self.ontology, &mut self.txn, &mut self.plans)?;
                 self.articles_in_batch += 1;
                 if self.articles_in_batch >= ARTICLES_PER_BATCH || self.txn.pending_writes() >= WRITES_PER_BATCH {
                     self.commit()?;

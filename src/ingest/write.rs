@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::fulfil;
 use super::resolve::{ResolvedArticle, ResolvedEntity, Target};
 use crate::model::{NodeId, NodeRecord, Properties, Value};
 use crate::ontology::Ontology;
@@ -32,15 +33,29 @@ impl std::ops::AddAssign for WriteCounts {
     }
 }
 
-/// Writes one resolved article. A stored article with the same id is replaced first.
+/// Writes one resolved article. A stored article with the same id is replaced first. The
+/// derived FULFILLED_BY links of every plan it may change are brought up to date.
 pub fn write_article(
     resolved: &ResolvedArticle,
     ontology: &Ontology,
     txn: &mut WriteTxn<'_>,
+    plans: &mut fulfil::PlanIndex,
+) -> Result<WriteCounts, StoreError> {
+    let mut pending = fulfil::Pending::default();
+    let counts = write_article_noting(resolved, ontology, txn, &mut pending)?;
+    fulfil::refresh(txn, &pending, plans)?;
+    Ok(counts)
+}
+
+fn write_article_noting(
+    resolved: &ResolvedArticle,
+    ontology: &Ontology,
+    txn: &mut WriteTxn<'_>,
+    pending: &mut fulfil::Pending,
 ) -> Result<WriteCounts, StoreError> {
     let mut counts = WriteCounts::default();
     let meta = &resolved.record.article;
-    let removed = remove_article(txn, &meta.id)?;
+    let removed = remove_article_noting(txn, &meta.id, pending)?;
     if let Some(events_removed) = removed {
         counts.articles_replaced = 1;
         counts.events_removed = events_removed;
@@ -67,11 +82,13 @@ pub fn write_article(
     let article =
         txn.create_node(NodeRecord { labels: vec!["Article".into()], props: article_props(resolved) }, None)?;
     let mut reported = HashSet::new();
+    let (mut new_events, mut merged_events) = (Vec::new(), Vec::new());
     for fact in &resolved.facts {
         let event = match find_node(txn, &fact.event_key, "Event")? {
             Some(event) => {
                 counts.events_merged += 1;
                 add_source_ids(txn, event, &fact.source_ids)?;
+                merged_events.push(event);
                 event
             }
             None => {
@@ -100,6 +117,7 @@ pub fn write_article(
                         txn.create_edge(edge_type, event, node_of[filler], Properties::new())?;
                     }
                 }
+                new_events.push(event);
                 event
             }
         };
@@ -116,6 +134,13 @@ pub fn write_article(
             }
             txn.create_edge("REPORTED_IN", event, article, props)?;
         }
+    }
+    // After the reports: an undated plan counts from its earliest report.
+    for event in new_events {
+        pending.new_event(txn, event)?;
+    }
+    for event in merged_events {
+        pending.reports_changed(txn, event)?;
     }
     Ok(counts)
 }
@@ -147,15 +172,31 @@ fn add_source_ids(txn: &mut WriteTxn<'_>, event: NodeId, ids: &[String]) -> Resu
 }
 
 /// Removes a stored article: its REPORTED_IN edges, every event left with no report,
-/// and the article node. Returns the number of events removed, `None` if absent.
+/// and the article node; then the FULFILLED_BY links that change with them. Returns the
+/// number of events removed, `None` if absent.
 pub fn remove_article(txn: &mut WriteTxn<'_>, article_id: &str) -> Result<Option<u64>, StoreError> {
+    let mut pending = fulfil::Pending::default();
+    let removed = remove_article_noting(txn, article_id, &mut pending)?;
+    fulfil::refresh(txn, &pending, &mut fulfil::PlanIndex::default())?;
+    Ok(removed)
+}
+
+/// `remove_article` without the refresh: what may change links goes to `pending`.
+fn remove_article_noting(
+    txn: &mut WriteTxn<'_>,
+    article_id: &str,
+    pending: &mut fulfil::Pending,
+) -> Result<Option<u64>, StoreError> {
     let Some(article) = find_node(txn, article_id, "Article")? else { return Ok(None) };
     let mut removed = 0;
     for report in txn.adjacent(article, Direction::In, Some("REPORTED_IN"))? {
         txn.delete_edge(report.edge)?;
         if txn.adjacent(report.other, Direction::Out, Some("REPORTED_IN"))?.is_empty() {
+            pending.removing_event(txn, report.other)?;
             txn.delete_node(report.other)?;
             removed += 1;
+        } else {
+            pending.reports_changed(txn, report.other)?;
         }
     }
     txn.delete_node(article)?;
