@@ -104,7 +104,8 @@ fn compact_killed_at_random_instants_leaves_the_store_whole() {
     let reference = canonical_at(&db);
     // How long one compaction takes here, to spread the kills over it.
     let start = std::time::Instant::now();
-    assert!(run_when_free(&db, &["compact"]).status.success());
+    let first = run_when_free(&db, &["compact"]);
+    assert!(first.status.success(), "compact: {}", text(&first));
     let full = start.elapsed().max(Duration::from_millis(20));
     let mut rng = Pcg64Mcg::seed_from_u64(5);
     let mut interrupted = 0;

@@ -142,7 +142,8 @@ struct Copied {
 
 /// Copies every key of `store` in key order into a new sled directory.
 fn copy_live_keys(store: &Store, copy: &Path, compressed: bool) -> Result<Copied, StoreError> {
-    let target = new_sled(copy, compressed)?;
+    let target = new_sled(copy, compressed)
+        .map_err(|e| StoreError::Io(format!("cannot create the compacted copy at {}: {e}", copy.display())))?;
     let mut hasher = Xxh3::new();
     let mut keys = 0u64;
     let mut live_bytes = 0u64;
@@ -173,7 +174,7 @@ fn copy_live_keys(store: &Store, copy: &Path, compressed: bool) -> Result<Copied
 
 /// Reopens the copy and checks it holds exactly what was copied.
 fn verify_copy(copy: &Path, keys: u64, checksum: u64) -> Result<(), StoreError> {
-    let reopened = new_sled(copy, store_is_compressed(copy))?;
+    let reopened = reopen_when_released(copy)?;
     let mut hasher = Xxh3::new();
     let mut found = 0u64;
     for item in reopened.iter() {
@@ -188,6 +189,21 @@ fn verify_copy(copy: &Path, keys: u64, checksum: u64) -> Result<(), StoreError> 
         )));
     }
     Ok(())
+}
+
+/// Opens the copy again. sled's background threads let go of the directory's lock a moment
+/// after the writing handle is dropped (the open then fails with `WouldBlock`), so this waits
+/// for it, up to a few seconds.
+fn reopen_when_released(copy: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled_config(copy, store_is_compressed(copy)).open() {
+            Err(err) if super::is_lock_error(&err) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 fn hash_entry(hasher: &mut Xxh3, key: &[u8], value: &[u8]) {
@@ -208,13 +224,16 @@ fn write_marker(copy: &Path, keys: u64, checksum: u64) -> Result<(), StoreError>
 }
 
 fn new_sled(path: &Path, compressed: bool) -> Result<sled::Db, StoreError> {
-    Ok(sled::Config::new()
+    Ok(sled_config(path, compressed).open()?)
+}
+
+fn sled_config(path: &Path, compressed: bool) -> sled::Config {
+    sled::Config::new()
         .path(path)
         .cache_capacity(64 << 20)
         .mode(sled::Mode::HighThroughput)
         .use_compression(compressed)
         .compression_factor(super::COMPRESSION_LEVEL)
-        .open()?)
 }
 
 /// Whether sled's `conf` file says the store is compressed (sled refuses the other setting).

@@ -1044,12 +1044,17 @@ fn cache_bytes(mode: OpenMode) -> u64 {
     mb.max(1) * 1024 * 1024
 }
 
-fn classify_open_error(err: sled::Error, path: &Path) -> StoreError {
+/// Whether sled could not open a directory because another handle holds its lock (sled words
+/// it in several ways, some only in the text of a wrapped OS error).
+fn is_lock_error(err: &sled::Error) -> bool {
     let text = err.to_string();
-    if text.contains("could not acquire lock")
+    text.contains("could not acquire lock")
         || text.contains("WouldBlock")
         || text.contains("Resource temporarily unavailable")
-    {
+}
+
+fn classify_open_error(err: sled::Error, path: &Path) -> StoreError {
+    if is_lock_error(&err) {
         StoreError::InUse(path.to_path_buf())
     } else {
         match err {
