@@ -455,6 +455,9 @@ pub fn refresh(txn: &mut WriteTxn<'_>, pending: &Pending, index: &mut PlanIndex)
 
 /// Links `plan` to `event` if `event` fulfils it and ranks before its current link.
 fn offer(txn: &mut WriteTxn<'_>, plan: NodeId, event: NodeId) -> Result<(), StoreError> {
+    if cannot_improve(txn, plan, event)? {
+        return Ok(());
+    }
     let Some(wanted) = Wanted::of(txn, plan)? else { return Ok(()) };
     let Some(key) = wanted.rank(txn, event)? else { return Ok(()) };
     let current = txn.adjacent(plan, Direction::Out, Some(FULFILLED_BY))?;
@@ -467,6 +470,36 @@ fn offer(txn: &mut WriteTxn<'_>, plan: NodeId, event: NodeId) -> Result<(), Stor
         }
     }
     relink(txn, plan, Some(event))
+}
+
+/// The cheap answer before the whole rule (which reads both events' fillers): a dated plan's
+/// floor is its own date, and its current link fulfils it, so an event dated before that
+/// floor, or ranking after the current link, changes nothing. A busy dyad's plan is offered
+/// every later visit of the pair; without this each offer read the fillers of the plan, the
+/// event and the current link (100k generated articles: 4.6 s of ingest became 35 s).
+fn cannot_improve(txn: &WriteTxn<'_>, plan: NodeId, event: NodeId) -> Result<bool, StoreError> {
+    let floor = txn.with_node(plan, |r| r.and_then(|r| text(r, "date").map(str::to_string)))?;
+    let (Some(floor), Some(offered)) = (floor, date_and_key(txn, event)?) else { return Ok(false) };
+    if !on_or_after(&offered.0, &floor) {
+        return Ok(true);
+    }
+    if let [link] = txn.adjacent(plan, Direction::Out, Some(FULFILLED_BY))?.as_slice() {
+        if link.other == event {
+            return Ok(true);
+        }
+        if date_and_key(txn, link.other)?.is_some_and(|current| current <= offered) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// An event's ranking key: its date, then its `id`.
+fn date_and_key(txn: &WriteTxn<'_>, event: NodeId) -> Result<Option<(String, String)>, StoreError> {
+    txn.with_node(event, |r| {
+        let r = r?;
+        Some((text(r, "date")?.to_string(), r.key().unwrap_or_default().to_string()))
+    })
 }
 
 /// Makes `target` the one FULFILLED_BY link of `plan` (none when `None`).
