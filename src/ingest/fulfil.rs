@@ -296,6 +296,11 @@ pub struct PlanIndex {
     plans: HashMap<(usize, NodeId), Vec<(NodeId, Signature)>>,
     /// The same for occurred events: their fillers per role, date and id.
     occurred: HashMap<(usize, NodeId), Vec<Occurred>>,
+    /// Per dated plan offered an event in this run: its date (the floor) and the ranking key
+    /// of its current link (`None`: no link). A busy dyad's plan is offered every later event
+    /// of the pair, and most are turned away by these two comparisons alone. Forgotten when
+    /// `refresh` relinks the plan another way.
+    linked: HashMap<NodeId, (String, Option<(String, String)>)>,
 }
 
 /// An occurred event as a candidate: fillers per role of the rule, its date and `id`.
@@ -354,18 +359,18 @@ impl PlanIndex {
         Ok(self.occurred.get(&(rule, entity)).map(Vec::as_slice).unwrap_or_default())
     }
 
-    /// An occurred event written after its fillers' lists were loaded.
+    /// An occurred event written after its fillers' lists were loaded. Only `refresh` loads
+    /// lists, and it adds each new event at its start, so a loaded list never holds it yet: no
+    /// search for it (a busy leader's list holds thousands).
     fn add_occurred(&mut self, rule: usize, entry: &Occurred) {
         for entity in &entry.fillers[0] {
             if let Some(list) = self.occurred.get_mut(&(rule, *entity)) {
-                if !list.iter().any(|o| o.event == entry.event) {
-                    list.push(Occurred {
-                        event: entry.event,
-                        fillers: entry.fillers.clone(),
-                        date: entry.date.clone(),
-                        key: entry.key.clone(),
-                    });
-                }
+                list.push(Occurred {
+                    event: entry.event,
+                    fillers: entry.fillers.clone(),
+                    date: entry.date.clone(),
+                    key: entry.key.clone(),
+                });
             }
         }
     }
@@ -398,6 +403,29 @@ impl PlanIndex {
             return expected_target(txn, plan);
         }
         Ok(Some(event))
+    }
+
+    /// `offer`, answered from `linked` when the plan is dated: an event dated before the plan,
+    /// or ranking after its current link, changes nothing (the link fulfils the plan).
+    fn offer(&mut self, txn: &mut WriteTxn<'_>, plan: NodeId, event: &Occurred) -> Result<(), StoreError> {
+        let state = match self.linked.entry(plan) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => {
+                let floor = txn.with_node(plan, |r| r.and_then(|r| text(r, "date").map(str::to_string)))?;
+                // An undated plan counts from its first report: the whole rule decides.
+                let Some(floor) = floor else { return offer(txn, plan, event.event) };
+                slot.insert((floor, current_rank(txn, plan)?))
+            }
+        };
+        if !on_or_after(&event.date, &state.0) {
+            return Ok(());
+        }
+        if state.1.as_ref().is_some_and(|(date, key)| (date, key) <= (&event.date, &event.key)) {
+            return Ok(());
+        }
+        offer(txn, plan, event.event)?;
+        state.1 = current_rank(txn, plan)?;
+        Ok(())
     }
 
     /// A plan written after its fillers' lists were loaded.
@@ -436,6 +464,7 @@ pub fn refresh(txn: &mut WriteTxn<'_>, pending: &Pending, index: &mut PlanIndex)
         index.add(txn, plan)?;
         let expected = index.expected_target(txn, plan)?;
         relink(txn, plan, expected)?;
+        index.linked.remove(&plan);
     }
     for (rule_index, entry) in offered {
         // Every plan it fulfils names all its fillers of the first role: one suffices.
@@ -447,7 +476,7 @@ pub fn refresh(txn: &mut WriteTxn<'_>, pending: &Pending, index: &mut PlanIndex)
             .map(|(plan, _)| *plan)
             .collect();
         for plan in plans {
-            offer(txn, plan, entry.event)?;
+            index.offer(txn, plan, &entry)?;
         }
     }
     Ok(())
@@ -492,6 +521,14 @@ fn cannot_improve(txn: &WriteTxn<'_>, plan: NodeId, event: NodeId) -> Result<boo
         }
     }
     Ok(false)
+}
+
+/// The ranking key of `plan`'s current link, if it has one.
+fn current_rank(txn: &WriteTxn<'_>, plan: NodeId) -> Result<Option<(String, String)>, StoreError> {
+    match txn.adjacent(plan, Direction::Out, Some(FULFILLED_BY))?.as_slice() {
+        [link] => date_and_key(txn, link.other),
+        _ => Ok(None),
+    }
 }
 
 /// An event's ranking key: its date, then its `id`.
