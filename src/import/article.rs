@@ -24,6 +24,11 @@ impl Entity {
         Entity { kind, name: name.into(), aliases: Vec::new(), country: None, title: None }
     }
 
+    /// A country of the code tables, with the aliases the tables give it.
+    pub fn country(country: &super::mapping::Country) -> Entity {
+        Entity { aliases: country.aliases.clone(), ..Entity::new("Country", country.name.clone()) }
+    }
+
     fn identity(&self) -> (&'static str, String) {
         (self.kind, normalize_name(&self.name))
     }

@@ -271,7 +271,7 @@ impl<'m> GdeltImport<'m> {
     fn actor(&self, cols: &[&str], base: usize) -> (Option<Entity>, Option<Entity>) {
         let code = cols[base].trim();
         let name = cols[base + 1].trim();
-        let country = self.mapping.country_by_cameo(cols[base + 2].trim()).map(country_entity);
+        let country = self.mapping.country_by_cameo(cols[base + 2].trim()).map(Entity::country);
         let mut types: Vec<&str> =
             cols[base + 7..=base + 9].iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
         types.extend(code.as_bytes().chunks(3).filter_map(|c| std::str::from_utf8(c).ok()));
@@ -304,9 +304,9 @@ impl<'m> GdeltImport<'m> {
     fn action_place(&self, cols: &[&str]) -> Option<Entity> {
         let geo_type = cols[ACTION_GEO_TYPE].trim();
         let full_name = cols[ACTION_GEO_TYPE + 1].trim();
-        let country = self.mapping.country_by_fips(cols[ACTION_GEO_TYPE + 2].trim()).map(country_entity);
+        let country = self.mapping.country_by_fips(cols[ACTION_GEO_TYPE + 2].trim()).map(Entity::country);
         match geo_type {
-            "1" => country.or_else(|| self.mapping.country_by_name(full_name).map(country_entity)),
+            "1" => country.or_else(|| self.mapping.country_by_name(full_name).map(Entity::country)),
             "2" | "3" | "4" | "5" if !full_name.is_empty() => {
                 let mut place = Entity::new("Place", full_name);
                 place.country = country.map(Box::new);
@@ -581,12 +581,6 @@ impl<'m> GdeltImport<'m> {
         }
         drafts
     }
-}
-
-fn country_entity(country: &super::mapping::Country) -> Entity {
-    let mut entity = Entity::new("Country", country.name.clone());
-    entity.aliases = country.aliases.clone();
-    entity
 }
 
 /// The first column of an actor's geo block (Actor1Geo_Type or Actor2Geo_Type).

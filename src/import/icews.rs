@@ -199,7 +199,7 @@ impl<'m> IcewsImport<'m> {
             cols[name_at + 1].unwrap_or("").split(',').map(|s| s.trim().trim_matches('"')).collect();
         let country = self.country(cols[name_at + 2]);
         if let Some(known) = self.mapping.country_by_name(name) {
-            return Some(country_entity(known));
+            return Some(Entity::country(known));
         }
         let rules = &self.mapping.actors;
         let has = |list: &[String]| sectors.iter().any(|s| list.iter().any(|l| l.eq_ignore_ascii_case(s)));
@@ -234,7 +234,7 @@ impl<'m> IcewsImport<'m> {
     fn country(&self, name: Option<&str>) -> Option<Entity> {
         let name = name?;
         Some(match self.mapping.country_by_name(name) {
-            Some(known) => country_entity(known),
+            Some(known) => Entity::country(known),
             None => Entity::new("Country", name),
         })
     }
@@ -257,12 +257,6 @@ impl<'m> IcewsImport<'m> {
     fn finish_impl(self) -> Vec<ArticleDraft> {
         self.drafts
     }
-}
-
-fn country_entity(country: &super::mapping::Country) -> Entity {
-    let mut entity = Entity::new("Country", country.name.clone());
-    entity.aliases = country.aliases.clone();
-    entity
 }
 
 fn null_if_na(value: &str) -> Option<&str> {

@@ -155,7 +155,7 @@ impl<'m> PloverJsonImport<'m> {
                 }
                 _ => continue,
             };
-            let country = code.and_then(|c| self.mapping.country_by_cameo(&c.to_uppercase())).map(country_entity);
+            let country = code.and_then(|c| self.mapping.country_by_cameo(&c.to_uppercase())).map(Entity::country);
             if side_country.is_none() {
                 side_country = country.clone();
             }
@@ -174,7 +174,7 @@ impl<'m> PloverJsonImport<'m> {
             return country;
         }
         if let Some(known) = self.mapping.country_by_name(name) {
-            return Some(country_entity(known));
+            return Some(Entity::country(known));
         }
         // Gold-standard actor texts are phrases ("Russian Foreign Minister Andrei Kozyrev"):
         // role words become the title; demonyms, lower-case words and punctuation go.
@@ -209,10 +209,10 @@ impl<'m> PloverJsonImport<'m> {
         let text =
             |keys: &[&str]| keys.iter().find_map(|k| location.get(*k).and_then(Json::as_str)).map(str::to_string);
         let code = text(&["country code", "country_code", "country_code3", "country"]);
-        let country = code.and_then(|c| self.mapping.country_by_cameo(&c.to_uppercase())).map(country_entity);
+        let country = code.and_then(|c| self.mapping.country_by_cameo(&c.to_uppercase())).map(Entity::country);
         let Some(name) = text(&["name", "placename"]).filter(|n| !n.trim().is_empty()) else { return country };
         if let Some(known) = self.mapping.country_by_name(&name) {
-            return Some(country_entity(known));
+            return Some(Entity::country(known));
         }
         let full = match &country {
             Some(country) => format!("{name}, {}", country.name),
@@ -226,12 +226,6 @@ impl<'m> PloverJsonImport<'m> {
     fn finish_impl(self) -> Vec<ArticleDraft> {
         self.drafts
     }
-}
-
-fn country_entity(country: &super::mapping::Country) -> Entity {
-    let mut entity = Entity::new("Country", country.name.clone());
-    entity.aliases = country.aliases.clone();
-    entity
 }
 
 /// A string or a list of strings (blank ones and `""` skipped).

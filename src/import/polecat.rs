@@ -266,7 +266,7 @@ impl<'m> PolecatImport<'m> {
         let mut entities = Vec::new();
         for name in names.into_iter().flat_map(split_list) {
             let entity = if let Some(known) = self.mapping.country_by_name(&name) {
-                country_entity(known)
+                Entity::country(known)
             } else if self.mapping.names_a_country(&name) || self.mapping.is_generic_name(&name) {
                 match &country {
                     Some(country) => country.clone(),
@@ -286,7 +286,7 @@ impl<'m> PolecatImport<'m> {
 
     fn country_by_code(&self, code: Option<&str>) -> Option<Entity> {
         let code = split_list(code?).into_iter().next()?;
-        self.mapping.country_by_cameo(&code.to_uppercase()).map(country_entity)
+        self.mapping.country_by_cameo(&code.to_uppercase()).map(Entity::country)
     }
 
     /// "Placename (or City), Province, Country" when a place is named, else the Country.
@@ -308,12 +308,6 @@ impl<'m> PolecatImport<'m> {
     fn finish_impl(self) -> Vec<ArticleDraft> {
         self.drafts
     }
-}
-
-fn country_entity(country: &super::mapping::Country) -> Entity {
-    let mut entity = Entity::new("Country", country.name.clone());
-    entity.aliases = country.aliases.clone();
-    entity
 }
 
 /// UTF-8, or (as several public loaders read these files) Latin-1.
